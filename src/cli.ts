@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { ConfigError } from './config/errors.js';
+
+const USAGE = `usage: helvetia <command>
+
+commands:
+  start    webhook server and build worker in one process (single-host default)
+  app      webhook server, /healthz and the build-log endpoint only
+  worker   build worker only
+  proxy    Docker socket proxy enforcing the security policy
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0];
+  switch (command) {
+    case 'start':
+    case 'app':
+    case 'worker': {
+      const { runRoles } = await import('./main/run-roles.js');
+      await runRoles(command, process.env);
+      return;
+    }
+    case 'proxy': {
+      const { runProxy } = await import('./proxy/main.js');
+      await runProxy(process.env);
+      return;
+    }
+    default:
+      process.stderr.write(USAGE);
+      process.exitCode = command === undefined || command === '--help' ? 0 : 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78);
+  }
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

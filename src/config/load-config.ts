@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { deepFreeze, flagVar, intVar, parseEnv } from './parse-env.js';
+
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+const httpUrl = z
+  .string({ error: 'is required' })
+  .url({ error: 'must be an absolute http(s) URL' })
+  .refine((v) => /^https?:\/\//.test(v), { error: 'must start with http:// or https://' })
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const schema = z.object({
+  APP_ID: z.string({ error: 'is required' }).regex(/^\d+$/, { error: 'must be the numeric GitHub App id' }),
+  PRIVATE_KEY: z.string().optional(),
+  PRIVATE_KEY_PATH: z.string().optional(),
+  WEBHOOK_SECRET: z.string({ error: 'is required' }).min(8, { error: 'must be at least 8 characters' }),
+  PORT: intVar(3000, 1, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  GHE_HOST: z
+    .string()
+    .regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, { error: 'must be a host name with an optional :port' })
+    .optional(),
+  GHE_PROTOCOL: z.enum(['http', 'https'], { error: 'must be http or https' }).default('https'),
+  REDIS_URL: z
+    .string({ error: 'is required' })
+    .regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' }),
+  DOCKER_HOST: z
+    .string()
+    .regex(/^(unix|tcp|http):\/\//, { error: 'must be unix://, tcp:// or http://' })
+    .default('unix:///var/run/docker.sock'),
+  PREVIEW_DOMAIN: z
+    .string({ error: 'is required' })
+    .transform((v) => v.toLowerCase())
+    .refine((v) => DNS_NAME.test(v), { error: 'must be a DNS domain such as preview.example.com' }),
+  APP_BASE_URL: httpUrl,
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  EDGE_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).default('helvetia-edge'),
+  PROBE_IMAGE: z.string().default('busybox:1.36'),
+  TRAEFIK_ENTRYPOINT: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('web'),
+  TRAEFIK_TLS: flagVar(false),
+  WORKER_CONCURRENCY: intVar(2, 1, 64),
+  BUILD_TIMEOUT_SECONDS: intVar(900, 5, 7200),
+  BUILD_MEMORY_MB: intVar(2048, 64, 65536),
+  BUILD_CPUS: z.coerce.number({ error: 'must be a number' }).positive().max(64).default(1),
+  BUILD_LOG_MAX_BYTES: intVar(5_000_000, 10_000, 500_000_000),
+  RUN_MEMORY_MB: intVar(512, 16, 65536),
+  RUN_CPUS: z.coerce.number({ error: 'must be a number' }).positive().max(64).default(0.5),
+  RUN_PIDS_LIMIT: intVar(256, 16, 65536),
+  CONTAINER_PORT: intVar(8080, 1, 65535),
+  HEALTH_TIMEOUT_SECONDS: intVar(60, 1, 3600),
+});
+
+export type Config = Readonly<
+  Omit<z.infer<typeof schema>, 'PRIVATE_KEY' | 'PRIVATE_KEY_PATH'> & {
+    privateKey: string;
+    /** Base URL of the GitHub REST API (GHE double in tests). */
+    githubApiUrl: string;
+  }
+>;
+
+function readPrivateKey(data: z.infer<typeof schema>): string {
+  let key: string;
+  let variable = 'PRIVATE_KEY';
+  if (data.PRIVATE_KEY) {
+    key = data.PRIVATE_KEY.replace(/\\n/g, '\n');
+  } else if (data.PRIVATE_KEY_PATH) {
+    variable = 'PRIVATE_KEY_PATH';
+    try {
+      key = readFileSync(data.PRIVATE_KEY_PATH, 'utf8');
+    } catch (error) {
+      throw new ConfigError([{ variable, message: `cannot read ${data.PRIVATE_KEY_PATH}: ${(error as Error).message}` }]);
+    }
+  } else {
+    throw new ConfigError([{ variable: 'PRIVATE_KEY', message: 'is required (or set PRIVATE_KEY_PATH)' }]);
+  }
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+    throw new ConfigError([{ variable, message: 'must be a PEM private key (-----BEGIN ... PRIVATE KEY-----)' }]);
+  }
+  return key;
+}
+
+/** Reads and validates the whole configuration once at boot. Throws ConfigError naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const data = parseEnv(schema, env);
+  const privateKey = readPrivateKey(data);
+  const { PRIVATE_KEY: _k, PRIVATE_KEY_PATH: _p, ...rest } = data;
+  const githubApiUrl = rest.GHE_HOST ? `${rest.GHE_PROTOCOL}://${rest.GHE_HOST}/api/v3` : 'https://api.github.com';
+  return deepFreeze({ ...rest, privateKey, githubApiUrl });
+}
