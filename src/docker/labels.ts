@@ -1,0 +1,31 @@
+/** Label keys the bot puts on everything it creates; the proxy enforces the first one. */
+export const LABEL = {
+  managed: 'cloud.helvetia.managed',
+  repository: 'cloud.helvetia.repository',
+  environment: 'cloud.helvetia.environment',
+  sha: 'cloud.helvetia.sha',
+  job: 'cloud.helvetia.job',
+  hostname: 'cloud.helvetia.hostname',
+  role: 'cloud.helvetia.role',
+} as const;
+
+export interface DeploymentIdentity {
+  /** owner/name as GitHub spells it. */
+  repository: string;
+  /** "production" or "pr-<n>". */
+  environment: string;
+  sha: string;
+  jobId: string;
+}
+
+/** Ownership and identity labels (no routing). Used for images, app containers and probes. */
+export function ownershipLabels(id: DeploymentIdentity, role: 'app' | 'probe' | 'image'): Record<string, string> {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.repository]: id.repository,
+    [LABEL.environment]: id.environment,
+    [LABEL.sha]: id.sha,
+    [LABEL.job]: id.jobId,
+    [LABEL.role]: role,
+  };
+}
