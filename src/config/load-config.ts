@@ -41,6 +41,8 @@ const schema = z.object({
   TRAEFIK_ENTRYPOINT: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('web'),
   TRAEFIK_TLS: flagVar(false),
   WORKER_CONCURRENCY: intVar(2, 1, 64),
+  WORKER_LOCK_SECONDS: intVar(30, 2, 3600),
+  QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/, { error: 'must be letters, digits, _ or -' }).default('helvetia'),
   BUILD_TIMEOUT_SECONDS: intVar(900, 5, 7200),
   BUILD_MEMORY_MB: intVar(2048, 64, 65536),
   BUILD_CPUS: z.coerce.number({ error: 'must be a number' }).positive().max(64).default(1),

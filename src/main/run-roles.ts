@@ -1,4 +1,83 @@
-/** Entrypoint of `helvetia start|app|worker` (implemented in the pipeline work). */
-export async function runRoles(_role: 'start' | 'app' | 'worker', _env: NodeJS.ProcessEnv): Promise<void> {
-  throw new Error('not implemented yet');
+import type { Server } from 'node:http';
+import { loadConfig, type Config } from '../config/load-config.js';
+import { createDockerClient } from '../docker/docker-client.js';
+import { DockerodeEngine } from '../docker/dockerode-engine.js';
+import { createProbot, installationClient } from '../github/client.js';
+import { createLogger, type Logger } from '../logger.js';
+import { DeployQueue } from '../queue/deploy-queue.js';
+import { connectRedis, createProducerConnection, createWorkerConnection } from '../queue/redis.js';
+import { helvetiaApp } from '../webhooks/app.js';
+import { createAppServer } from '../webhooks/server.js';
+import { createWorkers } from '../worker/create-workers.js';
+import { DeployState } from '../worker/deploy-state.js';
+import { reconcile } from '../worker/reconcile.js';
+import type { WorkerDeps } from '../worker/run-deploy.js';
+
+type Stop = () => Promise<void>;
+
+async function startApp(config: Config, logger: Logger): Promise<Stop> {
+  const redis = await connectRedis(createProducerConnection(config.REDIS_URL)).catch((err: unknown) => {
+    logger.warn({ err }, 'Redis is not reachable yet; webhooks answer 5xx until it is');
+    return createProducerConnection(config.REDIS_URL, { lazyConnect: false });
+  });
+  const queue = new DeployQueue(redis, { prefix: config.QUEUE_PREFIX });
+  const probot = createProbot(config, logger);
+  const appFn = helvetiaApp({ queue, logger: logger.child({ role: 'app' }), appId: Number(config.APP_ID) });
+  const server: Server = await createAppServer({ probot, appFn, redis });
+  await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
+  logger.info({ port: config.PORT }, 'webhook server listening');
+  return async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await queue.close();
+    redis.disconnect();
+  };
+}
+
+async function startWorker(config: Config, logger: Logger): Promise<Stop> {
+  const connection = createWorkerConnection(config.REDIS_URL);
+  const probot = createProbot(config, logger);
+  const deps: WorkerDeps = {
+    config,
+    logger: logger.child({ role: 'worker' }),
+    engine: new DockerodeEngine(createDockerClient(config.DOCKER_HOST)),
+    state: new DeployState(connection, config.QUEUE_PREFIX),
+    github: (installationId) => installationClient(probot, installationId),
+  };
+  const queue = new DeployQueue(connection, { prefix: config.QUEUE_PREFIX });
+  await reconcile(deps, queue.queue);
+  const workers = createWorkers(connection, deps, {
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: config.WORKER_LOCK_SECONDS * 1000,
+    stalledInterval: config.WORKER_LOCK_SECONDS * 1000,
+  });
+  logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+  return async () => {
+    await Promise.all(workers.map((w) => w.close()));
+    await queue.close();
+    connection.disconnect();
+  };
+}
+
+/** `helvetia start|app|worker`: builds every client once, runs the roles, stops cleanly on SIGTERM. */
+export async function runRoles(role: 'start' | 'app' | 'worker', env: NodeJS.ProcessEnv): Promise<void> {
+  const config = loadConfig(env);
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const stops: Stop[] = [];
+  if (role !== 'worker') stops.push(await startApp(config, logger));
+  if (role !== 'app') stops.push(await startWorker(config, logger));
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    Promise.all(stops.map((stop) => stop()))
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        logger.error({ err }, 'unclean shutdown');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }

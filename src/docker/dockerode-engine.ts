@@ -1,0 +1,178 @@
+import { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { BuildError, type BuildRequest, type ContainerState, type ContainerSummary, type DockerEngine } from './engine.js';
+
+const notFound = (error: unknown): boolean => (error as { statusCode?: number }).statusCode === 404;
+
+interface BuildMessage {
+  stream?: string;
+  status?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: { ID?: string };
+}
+
+/** Splits the builder's JSON-lines stream into messages, line by line, as they arrive. */
+async function* buildMessages(stream: NodeJS.ReadableStream): AsyncGenerator<BuildMessage> {
+  let buffered = '';
+  for await (const chunk of stream) {
+    buffered += chunk.toString();
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const raw = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (raw) yield JSON.parse(raw) as BuildMessage;
+    }
+  }
+  if (buffered.trim()) yield JSON.parse(buffered) as BuildMessage;
+}
+
+/** DockerEngine over dockerode; `docker` is built once in the entrypoint from DOCKER_HOST. */
+export class DockerodeEngine implements DockerEngine {
+  constructor(private readonly docker: Docker) {}
+
+  async build(req: BuildRequest, onLine: (line: string) => void): Promise<string> {
+    const stream = await this.docker.buildImage(Readable.from([req.context]), {
+      t: req.tag,
+      dockerfile: req.dockerfile,
+      labels: req.labels,
+      memory: req.memoryBytes,
+      memswap: req.memoryBytes,
+      cpuperiod: 100_000,
+      cpuquota: Math.round(req.cpus * 100_000),
+      rm: true,
+      forcerm: true,
+      pull: false,
+      abortSignal: req.signal,
+    } as Docker.ImageBuildOptions);
+    let imageId: string | undefined;
+    for await (const message of buildMessages(stream)) {
+      if (message.error || message.errorDetail) {
+        throw new BuildError(message.errorDetail?.message ?? message.error ?? 'build failed');
+      }
+      if (message.aux?.ID) imageId = message.aux.ID;
+      const text = message.stream ?? message.status;
+      if (text) for (const line of text.replace(/\n$/, '').split('\n')) onLine(line);
+    }
+    if (req.signal.aborted) throw req.signal.reason;
+    if (!imageId) {
+      const inspected = await this.docker.getImage(req.tag).inspect();
+      imageId = inspected.Id;
+    }
+    return imageId;
+  }
+
+  async imageHealthcheck(image: string): Promise<boolean> {
+    const info = await this.docker.getImage(image).inspect();
+    const test = info.Config?.Healthcheck?.Test;
+    return Array.isArray(test) && test.length > 0 && test[0] !== 'NONE';
+  }
+
+  async removeImage(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).remove({ force: false });
+      return true;
+    } catch (error) {
+      // 409: still used by a container (another environment runs the same commit): keep it.
+      if (notFound(error) || (error as { statusCode?: number }).statusCode === 409) return false;
+      throw error;
+    }
+  }
+
+  async listImages(labelFilters: string[]) {
+    const images = await this.docker.listImages({ filters: { label: labelFilters } });
+    return images.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], labels: i.Labels ?? {} }));
+  }
+
+  async createContainer(spec: Docker.ContainerCreateOptions): Promise<string> {
+    return (await this.docker.createContainer(spec)).id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.docker.getContainer(id).start();
+  }
+
+  async inspectContainer(id: string): Promise<ContainerState | undefined> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return {
+        id: info.Id,
+        name: info.Name.replace(/^\//, ''),
+        running: info.State.Running,
+        health: info.State.Health?.Status,
+        exitCode: info.State.ExitCode,
+        restartCount: info.RestartCount,
+        oomKilled: info.State.OOMKilled,
+        labels: info.Config.Labels ?? {},
+      };
+    } catch (error) {
+      if (notFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async waitContainer(id: string): Promise<number> {
+    const result = (await this.docker.getContainer(id).wait()) as { StatusCode: number };
+    return result.StatusCode;
+  }
+
+  async containerLogs(id: string, tail: number): Promise<string> {
+    const buffer = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail, follow: false })) as Buffer;
+    return demux(buffer);
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: timeoutSeconds });
+    } catch (error) {
+      const code = (error as { statusCode?: number }).statusCode;
+      if (code !== 304 && code !== 404) throw error;
+    }
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (error) {
+      if (!notFound(error)) throw error;
+    }
+  }
+
+  async listContainers(labelFilters: string[]): Promise<ContainerSummary[]> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: labelFilters } });
+    return list.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      image: c.Image,
+      state: c.State,
+      created: c.Created,
+      labels: c.Labels ?? {},
+    }));
+  }
+
+  async networkExists(name: string): Promise<boolean> {
+    try {
+      await this.docker.getNetwork(name).inspect();
+      return true;
+    } catch (error) {
+      if (notFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+}
+
+/** Docker multiplexes stdout/stderr in 8-byte-framed chunks when there is no TTY. */
+export function demux(buffer: Buffer): string {
+  const out: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    out.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return offset === 0 && buffer.length > 0 ? buffer.toString('utf8') : Buffer.concat(out).toString('utf8');
+}

@@ -1,0 +1,62 @@
+import type { ContainerCreateOptions } from 'dockerode';
+
+export interface BuildRequest {
+  /** Uncompressed tar of the build context. */
+  context: Buffer;
+  tag: string;
+  dockerfile: string;
+  labels: Record<string, string>;
+  memoryBytes: number;
+  cpus: number;
+  signal: AbortSignal;
+}
+
+export interface ContainerState {
+  id: string;
+  name: string;
+  running: boolean;
+  /** Docker health status when the image has a HEALTHCHECK: starting | healthy | unhealthy. */
+  health?: string;
+  exitCode: number;
+  restartCount: number;
+  oomKilled: boolean;
+  labels: Record<string, string>;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  image: string;
+  state: string;
+  created: number;
+  labels: Record<string, string>;
+}
+
+/** Raised when a build fails; `message` is the builder's own error line. */
+export class BuildError extends Error {
+  override readonly name = 'BuildError';
+}
+
+/**
+ * The narrow slice of the Docker Engine API the worker needs. Implemented with dockerode in
+ * DockerodeEngine; in production it talks to our socket proxy (DOCKER_HOST), never the raw socket.
+ */
+export interface DockerEngine {
+  /** Builds an image, calling onLine for each output line; resolves with the image id. */
+  build(request: BuildRequest, onLine: (line: string) => void): Promise<string>;
+  imageHealthcheck(image: string): Promise<boolean>;
+  /** Removes an image unless a container still uses it; resolves false when it was kept or absent. */
+  removeImage(image: string): Promise<boolean>;
+  listImages(labelFilters: string[]): Promise<{ id: string; tags: string[]; labels: Record<string, string> }[]>;
+  createContainer(spec: ContainerCreateOptions): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  inspectContainer(id: string): Promise<ContainerState | undefined>;
+  /** Resolves with the exit code once the container stops. */
+  waitContainer(id: string): Promise<number>;
+  containerLogs(id: string, tail: number): Promise<string>;
+  stopContainer(id: string, timeoutSeconds: number): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  listContainers(labelFilters: string[]): Promise<ContainerSummary[]>;
+  networkExists(name: string): Promise<boolean>;
+  ping(): Promise<void>;
+}

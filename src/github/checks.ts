@@ -1,0 +1,55 @@
+import type { GitHubClient } from './client.js';
+
+export const CHECK_NAME = 'helvetia/deploy';
+
+export type CheckConclusion = 'success' | 'failure' | 'timed_out' | 'cancelled' | 'action_required' | 'neutral';
+
+interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
+export async function createQueuedCheck(
+  octokit: GitHubClient,
+  input: RepoRef & { sha: string; externalId: string; detailsUrl?: string },
+): Promise<number> {
+  const { data } = await octokit.rest.checks.create({
+    owner: input.owner,
+    repo: input.repo,
+    name: CHECK_NAME,
+    head_sha: input.sha,
+    status: 'queued',
+    external_id: input.externalId,
+    ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
+    output: { title: 'Queued', summary: `Deploy of \`${input.sha.slice(0, 12)}\` is queued.` },
+  });
+  return data.id;
+}
+
+export async function startCheck(octokit: GitHubClient, input: RepoRef & { checkRunId: number; detailsUrl?: string }): Promise<void> {
+  await octokit.rest.checks.update({
+    owner: input.owner,
+    repo: input.repo,
+    check_run_id: input.checkRunId,
+    status: 'in_progress',
+    started_at: new Date().toISOString(),
+    ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
+    output: { title: 'Building', summary: 'The build has started.' },
+  });
+}
+
+export async function completeCheck(
+  octokit: GitHubClient,
+  input: RepoRef & { checkRunId: number; conclusion: CheckConclusion; title: string; summary: string; detailsUrl?: string },
+): Promise<void> {
+  await octokit.rest.checks.update({
+    owner: input.owner,
+    repo: input.repo,
+    check_run_id: input.checkRunId,
+    status: 'completed',
+    conclusion: input.conclusion,
+    completed_at: new Date().toISOString(),
+    ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
+    output: { title: input.title, summary: input.summary },
+  });
+}

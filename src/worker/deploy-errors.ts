@@ -1,0 +1,44 @@
+import { UnrecoverableError } from 'bullmq';
+import { BuildError } from '../docker/engine.js';
+import { SourceError } from '../github/build-context.js';
+import type { CheckConclusion } from '../github/checks.js';
+import { UnhealthyError } from './health.js';
+
+export class DeployTimeoutError extends Error {
+  override readonly name = 'DeployTimeoutError';
+}
+
+/** Docker (or our proxy) refused the request: retrying cannot change the answer. */
+export class DockerRefusedError extends Error {
+  override readonly name = 'DockerRefusedError';
+}
+
+export interface Classified {
+  conclusion: CheckConclusion;
+  title: string;
+  reason: string;
+  /** False when a retry could succeed (Docker or GitHub unreachable, 5xx). */
+  final: boolean;
+}
+
+/** Maps an error from any deploy step to what GitHub is told and whether BullMQ may retry. */
+export function classify(error: unknown): Classified {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof DeployTimeoutError) return { conclusion: 'timed_out', title: 'Timed out', reason: message, final: true };
+  if (error instanceof BuildError) return { conclusion: 'failure', title: 'Build failed', reason: message, final: true };
+  if (error instanceof UnhealthyError) return { conclusion: 'failure', title: 'Container never became healthy', reason: message, final: true };
+  if (error instanceof SourceError) return { conclusion: 'failure', title: 'Source unavailable', reason: message, final: true };
+  if (error instanceof DockerRefusedError) return { conclusion: 'failure', title: 'Refused by Docker', reason: message, final: true };
+  if (error instanceof UnrecoverableError) return { conclusion: 'failure', title: 'Deploy failed', reason: message, final: true };
+  const status = (error as { statusCode?: number; status?: number }).statusCode ?? (error as { status?: number }).status;
+  if (status === 403 || status === 400 || status === 409 || status === 404) {
+    return { conclusion: 'failure', title: 'Deploy failed', reason: message, final: true };
+  }
+  return { conclusion: 'failure', title: 'Deploy failed', reason: message, final: false };
+}
+
+/** Errors from dockerode carry the daemon's (or the proxy's) JSON message; keep it readable. */
+export function dockerMessage(error: unknown): string {
+  const json = (error as { json?: { message?: string } }).json;
+  return json?.message ?? (error instanceof Error ? error.message : String(error));
+}

@@ -1,0 +1,77 @@
+import type { Logger } from '../logger.js';
+
+/** Where deploy output goes beyond the worker (the build-log store, streamed to viewers). */
+export interface LogSink {
+  append(id: string, text: string, source: 'build' | 'run' | 'worker'): Promise<void>;
+}
+
+const TOKEN_PATTERN = /\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g;
+
+/**
+ * One deploy's output: build lines, container start, health waits and the worker's own steps.
+ * Redacts the installation token (and anything shaped like a GitHub token) before anything is
+ * kept, caps build output at `maxBytes`, keeps a tail for the check-run summary.
+ */
+export class DeployLog {
+  private readonly tailLines: string[] = [];
+  private bytes = 0;
+  private capped = false;
+  private pending: Promise<void> = Promise.resolve();
+  private readonly secrets: string[];
+
+  constructor(
+    private readonly id: string,
+    private readonly opts: { maxBytes: number; tailSize?: number; secrets: string[]; sink?: LogSink; logger: Logger },
+  ) {
+    this.secrets = opts.secrets.filter((s) => s.length >= 4);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const secret of this.secrets) out = out.split(secret).join('***');
+    return out.replace(TOKEN_PATTERN, '***');
+  }
+
+  /** A worker step, timestamped. */
+  step(message: string): void {
+    this.write('worker', `[${new Date().toISOString()}] ${message}`, false);
+  }
+
+  build(line: string): void {
+    this.write('build', line, true);
+  }
+
+  run(line: string): void {
+    this.write('run', line, true);
+  }
+
+  tail(): string[] {
+    return [...this.tailLines];
+  }
+
+  /** Waits until everything appended so far reached the sink. */
+  async flush(): Promise<void> {
+    await this.pending;
+  }
+
+  private write(source: 'build' | 'run' | 'worker', raw: string, counted: boolean): void {
+    if (counted) {
+      if (this.capped) return;
+      this.bytes += Buffer.byteLength(raw) + 1;
+      if (this.bytes > this.opts.maxBytes) {
+        this.capped = true;
+        raw = `[log truncated: output exceeded ${this.opts.maxBytes} bytes; further lines are dropped]`;
+        source = 'worker';
+      }
+    }
+    const line = this.redact(raw);
+    this.tailLines.push(line);
+    if (this.tailLines.length > (this.opts.tailSize ?? 200)) this.tailLines.shift();
+    const sink = this.opts.sink;
+    if (sink) {
+      this.pending = this.pending
+        .then(() => sink.append(this.id, line, source))
+        .catch((error: unknown) => this.opts.logger.warn({ err: error }, 'could not store a log line'));
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import type { DockerEngine } from '../docker/engine.js';
+import { probeContainerSpec } from '../docker/container-spec.js';
+import { LABEL } from '../docker/labels.js';
+
+export class UnhealthyError extends Error {
+  override readonly name = 'UnhealthyError';
+}
+
+export interface HealthOptions {
+  containerId: string;
+  containerName: string;
+  port: number;
+  path: string;
+  network: string;
+  probeImage: string;
+  timeoutMs: number;
+  labels: Record<string, string>;
+  signal: AbortSignal;
+  onStep: (message: string) => void;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+
+/** Fails fast when the container died or is crash-looping. */
+async function assertAlive(engine: DockerEngine, id: string): Promise<void> {
+  const state = await engine.inspectContainer(id);
+  if (!state) throw new UnhealthyError('the container disappeared');
+  if (state.oomKilled) throw new UnhealthyError('the container was killed for exceeding its memory limit');
+  if (!state.running || state.restartCount > 0) {
+    throw new UnhealthyError(`the container exited with code ${state.exitCode}${state.restartCount ? ` and restarted ${state.restartCount} time(s)` : ''}`);
+  }
+  if (state.health === 'unhealthy') throw new UnhealthyError('Docker reports the container unhealthy (HEALTHCHECK failed)');
+}
+
+/**
+ * Waits until the new container is healthy: by Docker's HEALTHCHECK when the image has one,
+ * otherwise by an HTTP probe run from a container on the same network (never from the host).
+ */
+export async function waitHealthy(engine: DockerEngine, image: string, opts: HealthOptions): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  if (await engine.imageHealthcheck(image)) {
+    opts.onStep('waiting for the image HEALTHCHECK to report healthy');
+    for (;;) {
+      await assertAlive(engine, opts.containerId);
+      if ((await engine.inspectContainer(opts.containerId))?.health === 'healthy') return;
+      if (Date.now() > deadline) throw new UnhealthyError(`not healthy after ${opts.timeoutMs / 1000}s`);
+      await sleep(250, opts.signal);
+    }
+  }
+  opts.onStep(`probing http://${opts.containerName}:${opts.port}${opts.path} from inside ${opts.network}`);
+  const attempts = Math.max(1, Math.ceil(opts.timeoutMs / 700));
+  const probeId = await engine.createContainer(
+    probeContainerSpec({
+      name: `${opts.containerName}-probe`,
+      image: opts.probeImage,
+      target: opts.containerName,
+      port: opts.port,
+      path: opts.path,
+      attempts,
+      network: opts.network,
+      labels: { ...opts.labels, [LABEL.role]: 'probe' },
+    }),
+  );
+  const abort = () => void engine.removeContainer(probeId).catch(() => undefined);
+  opts.signal.addEventListener('abort', abort, { once: true });
+  try {
+    await engine.startContainer(probeId);
+    const exitCode = await engine.waitContainer(probeId);
+    if (opts.signal.aborted) throw opts.signal.reason;
+    await assertAlive(engine, opts.containerId);
+    if (exitCode !== 0) throw new UnhealthyError(`no HTTP answer on port ${opts.port} after ${opts.timeoutMs / 1000}s`);
+  } finally {
+    opts.signal.removeEventListener('abort', abort);
+    await engine.removeContainer(probeId);
+  }
+}

@@ -1,0 +1,71 @@
+import type { Queue } from 'bullmq';
+import type { DockerEngine } from '../docker/engine.js';
+import { LABEL } from '../docker/labels.js';
+import { completeCheck } from '../github/checks.js';
+import { renderSummary } from '../github/summary.js';
+import type { DeployJobData } from '../queue/job-types.js';
+import type { WorkerDeps } from './run-deploy.js';
+
+const IN_FLIGHT = new Set(['active', 'waiting', 'waiting-children', 'delayed', 'prioritized']);
+
+export interface ReconcileReport {
+  removedContainers: string[];
+  removedImages: string[];
+  concludedChecks: number[];
+}
+
+/**
+ * Run when a worker starts: removes containers and images left by deploys that are no longer in
+ * flight (a crashed worker's half-done work), keeping each environment's live container, and
+ * concludes check runs nobody will finish.
+ */
+export async function reconcile(deps: WorkerDeps, queue: Queue<DeployJobData>): Promise<ReconcileReport> {
+  const report: ReconcileReport = { removedContainers: [], removedImages: [], concludedChecks: [] };
+  const stateOf = async (jobId: string | undefined) => {
+    const job = jobId ? await queue.getJob(jobId) : undefined;
+    return job ? await job.getState() : 'missing';
+  };
+
+  const containers = await deps.engine.listContainers([`${LABEL.managed}=true`]);
+  const newestRunning = new Map<string, string>();
+  for (const c of [...containers].sort((a, b) => b.created - a.created)) {
+    const env = `${c.labels[LABEL.repository]}@${c.labels[LABEL.environment]}`;
+    if (c.labels[LABEL.role] === 'app' && c.state === 'running' && !newestRunning.has(env)) newestRunning.set(env, c.id);
+  }
+  for (const c of containers) {
+    const role = c.labels[LABEL.role];
+    if (IN_FLIGHT.has(await stateOf(c.labels[LABEL.job]))) continue;
+    if (role === 'app') {
+      const repository = c.labels[LABEL.repository] ?? '';
+      const environment = c.labels[LABEL.environment] ?? '';
+      const live = (await deps.state.getLive(repository, environment)) ?? newestRunning.get(`${repository}@${environment}`);
+      if (c.id === live) continue;
+    }
+    await deps.engine.removeContainer(c.id);
+    report.removedContainers.push(c.name);
+  }
+
+  for (const image of await deps.engine.listImages([`${LABEL.managed}=true`])) {
+    if (IN_FLIGHT.has(await stateOf(image.labels[LABEL.job]))) continue;
+    for (const tag of image.tags.length ? image.tags : [image.id]) {
+      if (await deps.engine.removeImage(tag)) report.removedImages.push(tag);
+    }
+  }
+
+  for (const check of await deps.state.openChecks()) {
+    if (IN_FLIGHT.has(await stateOf(check.jobId))) continue;
+    const { octokit } = await deps.github(check.installationId);
+    await completeCheck(octokit, {
+      owner: check.owner,
+      repo: check.repo,
+      checkRunId: check.checkRunId,
+      conclusion: 'failure',
+      title: 'Deploy interrupted',
+      summary: renderSummary({ title: 'Deploy interrupted', rows: [['Reason', 'the worker stopped before this deploy concluded; push again to redeploy']] }),
+    });
+    await deps.state.untrackCheck(check.jobId);
+    report.concludedChecks.push(check.checkRunId);
+  }
+  deps.logger.info(report, 'reconciled');
+  return report;
+}

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/load-config.js';
+import { appContainerSpec } from '../docker/container-spec.js';
+import type { DockerEngine } from '../docker/engine.js';
+import { LABEL, ownershipLabels, type DeploymentIdentity } from '../docker/labels.js';
+import { traefikLabels } from '../docker/traefik-labels.js';
+import { DockerRefusedError, dockerMessage } from './deploy-errors.js';
+import type { DeployLog } from './deploy-log.js';
+import type { DeployState } from './deploy-state.js';
+import { UnhealthyError, waitHealthy } from './health.js';
+
+export interface RunInput {
+  identity: DeploymentIdentity;
+  image: string;
+  hostname: string;
+  engine: DockerEngine;
+  state: DeployState;
+  config: Config;
+  log: DeployLog;
+  signal: AbortSignal;
+}
+
+/** Labels selecting every app container of one environment. */
+export function environmentFilters(repository: string, environment: string): string[] {
+  return [`${LABEL.managed}=true`, `${LABEL.repository}=${repository}`, `${LABEL.environment}=${environment}`, `${LABEL.role}=app`];
+}
+
+/**
+ * Starts the new container next to the old one, waits until it is healthy, and only then removes
+ * the previous containers of the environment (zero downtime). If it never becomes healthy, the new
+ * container goes and the old one keeps serving.
+ */
+export async function runStep(input: RunInput): Promise<{ containerId: string; healthMs: number }> {
+  const { identity, engine, config, log } = input;
+  const alias = input.hostname.split('.')[0]!;
+  const name = `helvetia-${alias}-${identity.sha.slice(0, 7)}-${randomBytes(3).toString('hex')}`;
+  const labels = {
+    ...ownershipLabels(identity, 'app'),
+    [LABEL.hostname]: input.hostname,
+    ...traefikLabels({ hostname: input.hostname, port: config.CONTAINER_PORT, network: config.EDGE_NETWORK, entrypoint: config.TRAEFIK_ENTRYPOINT, tls: config.TRAEFIK_TLS }),
+  };
+  let containerId: string;
+  try {
+    containerId = await engine.createContainer(
+      appContainerSpec({
+        name,
+        image: input.image,
+        port: config.CONTAINER_PORT,
+        network: config.EDGE_NETWORK,
+        alias,
+        labels,
+        env: { PORT: String(config.CONTAINER_PORT) },
+        limits: { memoryMb: config.RUN_MEMORY_MB, cpus: config.RUN_CPUS, pidsLimit: config.RUN_PIDS_LIMIT },
+      }),
+    );
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 403) throw new DockerRefusedError(dockerMessage(error));
+    throw error;
+  }
+  const started = Date.now();
+  try {
+    log.step(`starting container ${name}`);
+    await engine.startContainer(containerId);
+    await waitHealthy(engine, input.image, {
+      containerId,
+      containerName: name,
+      port: config.CONTAINER_PORT,
+      path: '/',
+      network: config.EDGE_NETWORK,
+      probeImage: config.PROBE_IMAGE,
+      timeoutMs: config.HEALTH_TIMEOUT_SECONDS * 1000,
+      labels: ownershipLabels(identity, 'probe'),
+      signal: input.signal,
+      onStep: (m) => log.step(m),
+    });
+  } catch (error) {
+    if (error instanceof UnhealthyError) {
+      const output = await engine.containerLogs(containerId, 50).catch(() => '');
+      for (const line of output.split('\n').filter(Boolean)) log.run(line);
+    }
+    log.step(`removing the new container ${name}; the previous deployment keeps serving`);
+    await engine.removeContainer(containerId);
+    throw error;
+  }
+  const healthMs = Date.now() - started;
+  log.step(`container ${name} is healthy after ${(healthMs / 1000).toFixed(1)}s`);
+  await input.state.setLive(identity.repository, identity.environment, containerId);
+  const previous = await engine.listContainers(environmentFilters(identity.repository, identity.environment));
+  for (const old of previous.filter((c) => c.id !== containerId)) {
+    log.step(`removing previous container ${old.name}`);
+    await engine.stopContainer(old.id, 10);
+    await engine.removeContainer(old.id);
+    if (old.image !== input.image) await engine.removeImage(old.image);
+  }
+  return { containerId, healthMs };
+}

@@ -1,0 +1,49 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const examples = require('@octokit/webhooks-examples') as { name: string; examples: Record<string, unknown>[] }[];
+
+/** A deep copy of a real GitHub payload from @octokit/webhooks-examples. */
+export function examplePayload(event: string, match: (p: Record<string, unknown>) => boolean = () => true): Record<string, any> {
+  const entry = examples.find((e) => e.name === event);
+  const found = entry?.examples.find(match);
+  if (!found) throw new Error(`no ${event} example matches`);
+  return structuredClone(found) as Record<string, any>;
+}
+
+/** The default-branch push example, pointed at `owner/repo@sha` for installation `installationId`. */
+export function pushPayload(opts: { owner: string; repo: string; sha: string; installationId: number; ref?: string }): Record<string, any> {
+  const payload = examplePayload('push', (p) => p.ref === 'refs/heads/master' && Boolean(p.installation));
+  payload.ref = opts.ref ?? 'refs/heads/master';
+  payload.after = opts.sha;
+  payload.repository.name = opts.repo;
+  payload.repository.full_name = `${opts.owner}/${opts.repo}`;
+  payload.repository.owner.login = opts.owner;
+  payload.repository.owner.name = opts.owner;
+  payload.repository.default_branch = 'master';
+  payload.installation = { id: opts.installationId, node_id: 'x' };
+  return payload;
+}
+
+export const sign = (secret: string, body: string): string => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+/** POSTs a signed webhook to a running app; returns the status and the delivery id used. */
+export async function deliver(
+  baseUrl: string,
+  event: string,
+  payload: unknown,
+  opts: { secret: string; deliveryId?: string; signature?: string | null; contentType?: string },
+): Promise<{ status: number; deliveryId: string; body: string }> {
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  const deliveryId = opts.deliveryId ?? randomUUID();
+  const headers: Record<string, string> = {
+    'content-type': opts.contentType ?? 'application/json',
+    'x-github-event': event,
+    'x-github-delivery': deliveryId,
+  };
+  const signature = opts.signature === undefined ? sign(opts.secret, body) : opts.signature;
+  if (signature !== null) headers['x-hub-signature-256'] = signature;
+  const response = await fetch(`${baseUrl}/api/github/webhooks`, { method: 'POST', headers, body });
+  return { status: response.status, deliveryId, body: await response.text() };
+}
