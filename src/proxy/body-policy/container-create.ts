@@ -1,0 +1,69 @@
+import { PolicyError } from '../errors.js';
+import { isObject, type JsonObject, type JsonValue } from '../json-strict.js';
+import { withOwnerLabel } from '../labels.js';
+import { hostConfig, networkMode, nullOnly } from './host-config.js';
+import { containerRef } from './mounts.js';
+import {
+  bool, emptyObjectMap, list, map, mustBeEmpty, num, str, strList, strMap, strOrList, struct, type Check, type PolicyContext,
+} from './schema.js';
+
+const healthcheck = struct({ Test: strOrList, Interval: num, Timeout: num, StartPeriod: num, Retries: num });
+
+/** container.Config: what the image runs. Shared by create and commit. */
+export const CONFIG_FIELDS: Record<string, Check> = {
+  Hostname: str, Domainname: str, User: str, AttachStdin: bool, AttachStdout: bool, AttachStderr: bool,
+  ExposedPorts: emptyObjectMap, Tty: bool, OpenStdin: bool, StdinOnce: bool, Env: strList, Cmd: strOrList,
+  Healthcheck: healthcheck, ArgsEscaped: bool, Image: str, Volumes: emptyObjectMap, WorkingDir: str,
+  Entrypoint: strOrList, NetworkDisabled: bool, MacAddress: mustBeEmpty('mac-address'), OnBuild: strList,
+  Labels: strMap, StopSignal: str, StopTimeout: num, Shell: strList,
+};
+
+/** One network's endpoint settings: aliases and links only, no fixed addresses or driver options. */
+export const endpointSettings = struct({
+  IPAMConfig: nullOnly('endpoint-ipam'),
+  Links: list(containerRef('Links')),
+  Aliases: strList,
+  NetworkID: mustBeEmpty('endpoint-settings'),
+  EndpointID: mustBeEmpty('endpoint-settings'),
+  Gateway: mustBeEmpty('endpoint-settings'),
+  IPAddress: mustBeEmpty('endpoint-settings'),
+  IPPrefixLen: mustBeEmpty('endpoint-settings'),
+  IPv6Gateway: mustBeEmpty('endpoint-settings'),
+  GlobalIPv6Address: mustBeEmpty('endpoint-settings'),
+  GlobalIPv6PrefixLen: mustBeEmpty('endpoint-settings'),
+  MacAddress: mustBeEmpty('mac-address'),
+  DriverOpts: mustBeEmpty('endpoint-settings'),
+  GwPriority: num,
+  DNSNames: mustBeEmpty('endpoint-settings'),
+});
+
+const endpointsConfig = map(endpointSettings);
+
+const networkingConfig = struct({
+  EndpointsConfig: (v, at, ctx) => {
+    const out = endpointsConfig(v, at, ctx);
+    if (isObject(out)) for (const name of Object.keys(out)) networkMode(name, `${at}[${JSON.stringify(name)}]`, ctx);
+    return out;
+  },
+});
+
+/**
+ * The body of POST /containers/create. Top-level keys are container.Config fields plus HostConfig
+ * and NetworkingConfig only: dockerd also reads HostConfig fields at the top level when the
+ * HostConfig key is absent (legacy), so `{"Privileged":true}` is refused as an unknown field.
+ */
+const createBody = struct({ ...CONFIG_FIELDS, HostConfig: hostConfig, NetworkingConfig: networkingConfig });
+
+export function checkContainerCreate(body: JsonValue, ctx: PolicyContext): JsonObject {
+  if (body !== null && !isObject(body)) throw new PolicyError('json-type', 'container create body must be a JSON object');
+  const out = createBody(body ?? {}, '', ctx) as JsonObject;
+  out.Labels = withOwnerLabel(out.Labels);
+  return out;
+}
+
+/** container.Config for POST /commit (no HostConfig there). */
+export function checkCommitConfig(body: JsonValue, ctx: PolicyContext): JsonObject {
+  const out = (struct(CONFIG_FIELDS)(body ?? {}, '', ctx) ?? Object.create(null)) as JsonObject;
+  out.Labels = withOwnerLabel(out.Labels);
+  return out;
+}

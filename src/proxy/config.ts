@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { ConfigError } from '../config/errors.js';
+import { deepFreeze, flagVar, intVar, parseEnv } from '../config/parse-env.js';
+import { checkWorkspaceDir } from './workspace.js';
+
+/** tecnativa/docker-socket-proxy's flags, same names and defaults (EVENTS, PING, VERSION on). */
+export const FLAG_DEFAULTS = {
+  CONTAINERS: false,
+  IMAGES: false,
+  BUILD: false,
+  NETWORKS: false,
+  VOLUMES: false,
+  EXEC: false,
+  POST: false,
+  ALLOW_START: false,
+  ALLOW_STOP: false,
+  ALLOW_RESTARTS: false,
+  EVENTS: true,
+  PING: true,
+  VERSION: true,
+  INFO: false,
+  SERVICES: false,
+  SWARM: false,
+  NODES: false,
+  TASKS: false,
+  SECRETS: false,
+  CONFIGS: false,
+  PLUGINS: false,
+  SYSTEM: false,
+  DISTRIBUTION: false,
+  SESSION: false,
+  AUTH: false,
+  COMMIT: false,
+} as const;
+
+export type FlagName = keyof typeof FLAG_DEFAULTS;
+export type Flags = Readonly<Record<FlagName, boolean>>;
+export const FLAG_NAMES = Object.keys(FLAG_DEFAULTS) as FlagName[];
+
+/** What the read-only Traefik instance opens; every other flag must stay off. */
+export const TRAEFIK_FLAGS: readonly FlagName[] = ['CONTAINERS', 'EVENTS', 'VERSION', 'PING'];
+
+/** Capabilities Docker grants by default; CapAdd may re-add these after CapDrop ALL, nothing else. */
+export const DEFAULT_CAP_ADD_ALLOW = [
+  'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
+  'NET_BIND_SERVICE', 'NET_RAW', 'SYS_CHROOT', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP',
+] as const;
+
+const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+const schema = z.object({
+  PROXY_LISTEN: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/, { error: 'must be host:port, e.g. 0.0.0.0:2375' })
+    .default('0.0.0.0:2375'),
+  DOCKER_SOCKET: z.string().regex(/^\//, { error: 'must be an absolute path to the Docker socket' }).default('/var/run/docker.sock'),
+  PROXY_PROFILE: z.enum(['default', 'traefik'], { error: 'must be default or traefik' }).default('default'),
+  WORKSPACE_DIR: z.string().default('/tmp/helvetia-workspaces'),
+  EDGE_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).default('helvetia-edge'),
+  PROXY_ALLOWED_NETWORKS: z.string().optional(),
+  PROXY_CAP_ADD_ALLOW: z.string().optional(),
+  PROXY_MAX_BODY_BYTES: intVar(1_048_576, 1024, 64 * 1_048_576),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  ...(Object.fromEntries(FLAG_NAMES.map((f) => [f, flagVar(FLAG_DEFAULTS[f])])) as Record<FlagName, ReturnType<typeof flagVar>>),
+});
+
+export interface ProxyConfig {
+  listen: { host: string; port: number };
+  dockerSocket: string;
+  profile: 'default' | 'traefik';
+  flags: Flags;
+  /** The one host directory a container may bind-mount, read-only; null disables host binds. */
+  workspaceDir: string | null;
+  /** Networks not created through the proxy that owned containers may join (the operator's edge network). */
+  allowedNetworks: readonly string[];
+  capAddAllow: readonly string[];
+  maxBodyBytes: number;
+  logLevel: string;
+}
+
+/** Reads the proxy's environment once at boot; throws ConfigError naming the variable. */
+export function loadProxyConfig(env: Record<string, string | undefined> = process.env): Readonly<ProxyConfig> {
+  const data = parseEnv(schema, env);
+  const flags = Object.fromEntries(FLAG_NAMES.map((f) => [f, data[f]])) as Record<FlagName, boolean>;
+  if (data.PROXY_PROFILE === 'traefik') {
+    const extra = FLAG_NAMES.filter((f) => flags[f] && !TRAEFIK_FLAGS.includes(f) && env[f] !== undefined);
+    if (extra.length > 0) {
+      throw new ConfigError(extra.map((variable) => ({ variable, message: 'must stay off with PROXY_PROFILE=traefik (read-only profile)' })));
+    }
+    for (const f of FLAG_NAMES) flags[f] = TRAEFIK_FLAGS.includes(f);
+  }
+  const [, host = '', port = ''] = /^\[?(.*?)\]?:(\d+)$/.exec(data.PROXY_LISTEN) ?? [];
+  const portNumber = Number(port);
+  if (portNumber > 65535) throw new ConfigError([{ variable: 'PROXY_LISTEN', message: 'port must be at most 65535' }]);
+  const capAddAllow = data.PROXY_CAP_ADD_ALLOW === undefined ? [...DEFAULT_CAP_ADD_ALLOW] : list(data.PROXY_CAP_ADD_ALLOW);
+  const badCap = capAddAllow.find((c) => !/^[A-Z_]+$/.test(c) || c === 'ALL' || c.startsWith('CAP_'));
+  if (badCap !== undefined) {
+    throw new ConfigError([{ variable: 'PROXY_CAP_ADD_ALLOW', message: `${badCap} is not a capability name like NET_BIND_SERVICE` }]);
+  }
+  return deepFreeze({
+    listen: { host, port: portNumber },
+    dockerSocket: data.DOCKER_SOCKET,
+    profile: data.PROXY_PROFILE,
+    flags,
+    workspaceDir: checkWorkspaceDir(data.WORKSPACE_DIR, data.DOCKER_SOCKET),
+    allowedNetworks: data.PROXY_ALLOWED_NETWORKS === undefined ? [data.EDGE_NETWORK] : list(data.PROXY_ALLOWED_NETWORKS),
+    capAddAllow,
+    maxBodyBytes: data.PROXY_MAX_BODY_BYTES,
+    logLevel: data.LOG_LEVEL,
+  });
+}

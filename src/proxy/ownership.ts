@@ -1,0 +1,93 @@
+import { PolicyError, UpstreamError } from './errors.js';
+import { isOwnedLabels, OWNER_FILTER } from './labels.js';
+import type { Refs } from './body-policy/schema.js';
+import type { Upstream } from './upstream.js';
+
+/** Docker object names and IDs (containers, networks, volumes); anything else never reaches an inspect. */
+const OBJECT_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+/** Image references: name[:tag][@digest] with registry and path components. */
+const IMAGE_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.\-/:@]*$/;
+
+type Inspected = Record<string, unknown> & { Id?: string; Name?: string; Labels?: unknown; Config?: { Labels?: unknown } };
+
+const ref = (kind: string, value: string, pattern: RegExp): string => {
+  if (!pattern.test(value) || value.includes('..')) throw new PolicyError('object-ref', `${JSON.stringify(value)} is not a valid ${kind} reference`);
+  return value;
+};
+const message = (body: unknown, fallback: string): string =>
+  typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string' ? (body as { message: string }).message : fallback;
+
+/**
+ * Ownership checks against the daemon: an object may be touched only when it carries
+ * cloud.helvetia.managed=true. Checks resolve names to immutable IDs so the forwarded request acts
+ * on exactly the object that was checked. A missing object answers dockerd's own 404.
+ */
+export class Ownership {
+  constructor(private readonly upstream: Upstream, private readonly allowedNetworks: readonly string[]) {}
+
+  private async inspect(kind: string, path: string, name: string): Promise<Inspected> {
+    const { status, body } = await this.upstream.getJson(path);
+    if (status === 404) throw new PolicyError('not-found', message(body, `No such ${kind}: ${name}`), 404);
+    if (status !== 200 || typeof body !== 'object' || body === null) {
+      throw new UpstreamError(`inspecting ${kind} ${name} failed (${status}): ${message(body, 'no details')}`);
+    }
+    return body as Inspected;
+  }
+
+  private notOwned(kind: string, name: string): never {
+    throw new PolicyError('not-owned', `${kind} ${name} is not managed by helvetia (label ${OWNER_FILTER} missing)`);
+  }
+
+  /** Returns the container's full ID if it is ours. */
+  async container(name: string): Promise<string> {
+    const info = await this.inspect('container', `/containers/${ref('container', name, OBJECT_REF)}/json`, name);
+    if (!isOwnedLabels(info.Config?.Labels)) this.notOwned('container', name);
+    return String(info.Id);
+  }
+
+  async volume(name: string): Promise<string> {
+    const info = await this.inspect('volume', `/volumes/${ref('volume', name, OBJECT_REF)}`, name);
+    if (!isOwnedLabels(info.Labels)) this.notOwned('volume', name);
+    return String(info.Name);
+  }
+
+  /** A network the proxy may attach owned containers to: ours, or named in PROXY_ALLOWED_NETWORKS. */
+  async network(name: string, mode: 'use' | 'own'): Promise<string> {
+    const info = await this.inspect('network', `/networks/${ref('network', name, OBJECT_REF)}`, name);
+    const allowed = mode === 'use' && typeof info.Name === 'string' && this.allowedNetworks.includes(info.Name);
+    if (!allowed && !isOwnedLabels(info.Labels)) {
+      throw new PolicyError('not-owned', `network ${name} is neither managed by helvetia nor in PROXY_ALLOWED_NETWORKS (${this.allowedNetworks.join(', ') || 'empty'})`);
+    }
+    return String(info.Id);
+  }
+
+  async image(name: string): Promise<void> {
+    const info = await this.inspect('image', `/images/${ref('image', name, IMAGE_REF)}/json`, name);
+    if (!isOwnedLabels(info.Config?.Labels)) this.notOwned('image', name);
+  }
+
+  /** An exec instance belongs to the container it runs in. */
+  async exec(id: string): Promise<void> {
+    const info = await this.inspect('exec instance', `/exec/${ref('exec', id, OBJECT_REF)}/json`, id);
+    await this.container(String(info.ContainerID ?? ''));
+  }
+
+  /** A tag the request would write must be unused or already name one of our images. */
+  async freeOrOwnedTag(name: string): Promise<void> {
+    const { status, body } = await this.upstream.getJson(`/images/${ref('image', name, IMAGE_REF)}/json`);
+    if (status === 404) return;
+    if (status !== 200) throw new UpstreamError(`inspecting image ${name} failed (${status}): ${message(body, 'no details')}`);
+    if (!isOwnedLabels((body as Inspected).Config?.Labels)) {
+      throw new PolicyError('image-tag', `${name} already names an image not managed by helvetia; the proxy will not re-point it`);
+    }
+  }
+
+  /** Checks every object a create/connect body refers to. */
+  async refs(refs: Refs): Promise<void> {
+    await Promise.all([
+      ...[...refs.containers].map((c) => this.container(c)),
+      ...[...refs.volumes].map((v) => this.volume(v)),
+      ...[...refs.networks].map((n) => this.network(n, 'use')),
+    ]);
+  }
+}

@@ -1,0 +1,53 @@
+import { PolicyError } from '../errors.js';
+import { injectOwnerFilter } from '../label-filter.js';
+import { queryOne, type QueryPairs } from '../query.js';
+import { newRefs, type PolicyContext } from '../body-policy/schema.js';
+import type { Authorize, BodyPlan, ForwardPlan, RouteInput } from './types.js';
+
+export const NONE: BodyPlan = { kind: 'none' };
+export const STREAM: BodyPlan = { kind: 'stream' };
+
+export const policyContext = (input: RouteInput): PolicyContext => ({
+  workspaceDir: input.config.workspaceDir,
+  capAddAllow: input.config.capAddAllow,
+  refs: newRefs(),
+});
+
+export const planOf = (input: RouteInput, body: BodyPlan = NONE, overrides: Partial<ForwardPlan> = {}): ForwardPlan => ({
+  segments: [...input.target.segments],
+  query: input.target.query,
+  body,
+  ...overrides,
+});
+
+/** Forwarded as is: read-only endpoints of an enabled section. */
+export const pass: Authorize = async (input) => planOf(input);
+
+/** Keeps only the listed query parameters (single-valued). */
+export function pick(query: QueryPairs, names: readonly string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const name of names) {
+    const v = queryOne(query, name);
+    if (v !== undefined) out.push([name, v]);
+  }
+  return out;
+}
+
+/** List/prune endpoints: only owned objects, by a forced label filter. */
+export const ownedFilter =
+  (names: readonly string[]): Authorize =>
+  async (input) =>
+    planOf(input, NONE, { query: [...pick(input.target.query, names), ['filters', injectOwnerFilter(queryOne(input.target.query, 'filters'))]] });
+
+/** Replaces path segment `index` (a name) by the checked object's immutable ID. */
+export function withSegment(plan: ForwardPlan, index: number, value: string): ForwardPlan {
+  const segments = [...plan.segments];
+  segments[index] = value;
+  return { ...plan, segments };
+}
+
+export const param = (input: RouteInput, i: number): string => {
+  const value = input.params[i];
+  if (value === undefined) throw new PolicyError('route', 'route parameter missing');
+  return value;
+};

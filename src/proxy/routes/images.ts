@@ -1,0 +1,52 @@
+import { checkBuildQuery } from '../body-policy/build-query.js';
+import { checkCommitConfig } from '../body-policy/container-create.js';
+import { checkImagePull, targetReference } from '../body-policy/image.js';
+import { PolicyError } from '../errors.js';
+import { queryOne } from '../query.js';
+import { NONE, STREAM, ownedFilter, param, pass, pick, planOf, policyContext } from './common.js';
+import { NAME, path, type Authorize, type Route } from './types.js';
+
+const build: Authorize = async (input) => {
+  const plan = checkBuildQuery(input.target.query);
+  await Promise.all(plan.tags.map((t) => input.ownership.freeOrOwnedTag(t)));
+  return planOf(input, STREAM, { query: plan.query });
+};
+
+const pull: Authorize = async (input) => planOf(input, NONE, { query: checkImagePull(input.target.query) });
+
+const tag: Authorize = async (input) => {
+  const target = targetReference(input.target.query);
+  if (target === null) throw new PolicyError('image-tag', 'repo is required');
+  await input.ownership.freeOrOwnedTag(target);
+  return planOf(input, NONE, { query: pick(input.target.query, ['repo', 'tag']) });
+};
+
+const ownedImage: Authorize = async (input) => {
+  await input.ownership.image(param(input, 0));
+  return planOf(input);
+};
+
+const commit: Authorize = async (input) => {
+  const container = queryOne(input.target.query, 'container');
+  if (!container) throw new PolicyError('commit', 'container is required');
+  const id = await input.ownership.container(container);
+  const target = targetReference(input.target.query);
+  if (target !== null) await input.ownership.freeOrOwnedTag(target);
+  const value = checkCommitConfig(await input.readJson(), policyContext(input));
+  const query = pick(input.target.query, ['repo', 'tag', 'comment', 'author', 'pause', 'changes']);
+  return planOf(input, { kind: 'json', value }, { query: [['container', id], ...query] });
+};
+
+const I = '/images/' + NAME;
+
+export const imageRoutes: Route[] = [
+  { name: 'images.list', section: 'IMAGES', methods: ['GET'], pattern: path('/images/json'), authorize: pass },
+  { name: 'images.pull', section: 'IMAGES', methods: ['POST'], pattern: path('/images/create'), authorize: pull },
+  { name: 'images.prune', section: 'IMAGES', methods: ['POST'], pattern: path('/images/prune'), authorize: ownedFilter([]) },
+  { name: 'images.inspect', section: 'IMAGES', methods: ['GET'], pattern: path(`${I}/(?:json|history)`), authorize: pass },
+  { name: 'images.tag', section: 'IMAGES', methods: ['POST'], pattern: path(`${I}/tag`), authorize: tag },
+  { name: 'images.push', section: 'IMAGES', methods: ['POST'], pattern: path(`${I}/push`), authorize: ownedImage },
+  { name: 'images.remove', section: 'IMAGES', methods: ['DELETE'], pattern: path(I), authorize: ownedImage },
+  { name: 'build', section: 'BUILD', methods: ['POST'], pattern: path('/build'), authorize: build },
+  { name: 'commit', section: 'COMMIT', methods: ['POST'], pattern: path('/commit'), authorize: commit },
+];

@@ -1,0 +1,44 @@
+import { checkExecStart } from '../body-policy/exec.js';
+import { checkAuth } from '../body-policy/misc.js';
+import { NONE, param, pass, planOf, policyContext } from './common.js';
+import { ID, NAME, path, type Authorize, type Route } from './types.js';
+
+/** Exec instances are checked through the container they run in. */
+const ownedExec =
+  (json: boolean): Authorize =>
+  async (input) => {
+    await input.ownership.exec(param(input, 0));
+    if (!json || input.upgrade) return planOf(input, NONE);
+    return planOf(input, { kind: 'json', value: checkExecStart(await input.readJson(), policyContext(input)) });
+  };
+
+const auth: Authorize = async (input) => planOf(input, { kind: 'json', value: checkAuth(await input.readJson(), policyContext(input)) });
+
+/** Read-only access for the swarm/plugin sections: their write endpoints are never opened. */
+const readOnly = (section: Route['section'], resource: string, extra: string[] = []): Route[] => [
+  { name: `${resource}.list`, section, methods: ['GET'], pattern: path(`/${resource}`), authorize: pass },
+  { name: `${resource}.inspect`, section, methods: ['GET'], pattern: path(`/${resource}/${ID}`), authorize: pass },
+  ...extra.map((sub): Route => ({ name: `${resource}.${sub}`, section, methods: ['GET'], pattern: path(`/${resource}/${ID}/${sub}`), authorize: pass })),
+];
+
+export const systemRoutes: Route[] = [
+  { name: 'ping', section: 'PING', methods: ['GET', 'HEAD'], pattern: path('/_ping'), traefik: true, authorize: pass },
+  { name: 'version', section: 'VERSION', methods: ['GET'], pattern: path('/version'), traefik: true, authorize: pass },
+  { name: 'events', section: 'EVENTS', methods: ['GET'], pattern: path('/events'), traefik: true, authorize: pass },
+  { name: 'info', section: 'INFO', methods: ['GET'], pattern: path('/info'), authorize: pass },
+  { name: 'system.df', section: 'SYSTEM', methods: ['GET'], pattern: path('/system/df'), authorize: pass },
+  { name: 'auth', section: 'AUTH', methods: ['POST'], pattern: path('/auth'), authorize: auth },
+  { name: 'distribution', section: 'DISTRIBUTION', methods: ['GET'], pattern: path(`/distribution/${NAME}/json`), authorize: pass },
+  { name: 'session', section: 'SESSION', methods: ['POST'], pattern: path('/session'), upgrade: true, authorize: pass },
+  { name: 'exec.start', section: 'EXEC', methods: ['POST'], pattern: path(`/exec/${ID}/start`), upgrade: true, authorize: ownedExec(true) },
+  { name: 'exec.resize', section: 'EXEC', methods: ['POST'], pattern: path(`/exec/${ID}/resize`), authorize: ownedExec(false) },
+  { name: 'exec.inspect', section: 'EXEC', methods: ['GET'], pattern: path(`/exec/${ID}/json`), authorize: ownedExec(false) },
+  { name: 'swarm.inspect', section: 'SWARM', methods: ['GET'], pattern: path('/swarm'), authorize: pass },
+  ...readOnly('SERVICES', 'services', ['logs']),
+  ...readOnly('NODES', 'nodes'),
+  ...readOnly('TASKS', 'tasks', ['logs']),
+  ...readOnly('SECRETS', 'secrets'),
+  ...readOnly('CONFIGS', 'configs'),
+  { name: 'plugins.list', section: 'PLUGINS', methods: ['GET'], pattern: path('/plugins'), authorize: pass },
+  { name: 'plugins.inspect', section: 'PLUGINS', methods: ['GET'], pattern: path(`/plugins/${NAME}/json`), authorize: pass },
+];

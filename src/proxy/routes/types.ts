@@ -1,0 +1,58 @@
+import type { FlagName, ProxyConfig } from '../config.js';
+import type { JsonValue } from '../json-strict.js';
+import type { Target } from '../normalize-path.js';
+import type { Ownership } from '../ownership.js';
+import type { QueryPairs } from '../query.js';
+
+export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+
+/** What reaches dockerd as the request body. */
+export type BodyPlan =
+  | { kind: 'none' }
+  /** Checked and re-serialized: dockerd decodes exactly what the policy saw. */
+  | { kind: 'json'; value: JsonValue }
+  /** Inert payload streamed as is (build context tar, archive upload, attach stdin). */
+  | { kind: 'stream' };
+
+export interface ForwardPlan {
+  /** Path segments without the version prefix (IDs may have been substituted for names). */
+  segments: string[];
+  query: QueryPairs;
+  body: BodyPlan;
+}
+
+export interface RouteInput {
+  method: Method;
+  target: Target;
+  /** Capture groups of the route pattern. */
+  params: string[];
+  /** True when the client asked for a connection upgrade (body bytes then travel raw). */
+  upgrade: boolean;
+  /** Reads the request body (size-capped) and parses it as strict JSON; null when empty. */
+  readJson(): Promise<JsonValue>;
+  ownership: Ownership;
+  config: Readonly<ProxyConfig>;
+}
+
+export type Authorize = (input: RouteInput) => Promise<ForwardPlan>;
+
+export interface Route {
+  /** Stable name logged as the rule of allowed requests, e.g. "containers.start". */
+  name: string;
+  /** tecnativa flag that opens the route. */
+  section: FlagName;
+  methods: readonly Method[];
+  /** Matched against the decoded, normalized path without the version prefix. */
+  pattern: RegExp;
+  authorize: Authorize;
+  /** Flags that open this route even with the section flag or POST off (ALLOW_START, ...). */
+  openedBy?: readonly FlagName[];
+  /** The route may switch protocols (attach, exec start, session). */
+  upgrade?: boolean;
+  /** Part of the read-only Traefik profile. */
+  traefik?: boolean;
+}
+
+export const ID = '([^/]+)';
+export const NAME = '(.+)';
+export const path = (source: string): RegExp => new RegExp(`^${source}$`);

@@ -1,0 +1,146 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../logger.js';
+import type { ProxyConfig } from './config.js';
+import { PolicyError, UpstreamError } from './errors.js';
+import { forward } from './forward.js';
+import { formatTarget, parseTarget } from './normalize-path.js';
+import { Ownership } from './ownership.js';
+import { matchRoute } from './path-rules.js';
+import { formatQuery } from './query.js';
+import { readJsonBody } from './read-body.js';
+import type { ForwardPlan, Method } from './routes/types.js';
+import { relayUpgrade } from './upgrade.js';
+import { Upstream } from './upstream.js';
+
+export interface ProxyServer {
+  /** Starts listening on config.listen; resolves with the bound address (port 0 picks one). */
+  listen(): Promise<AddressInfo>;
+  /** Stops accepting, drops open and hijacked connections, closes the upstream pool. */
+  close(): Promise<void>;
+  address(): AddressInfo | null;
+  readonly server: http.Server;
+}
+
+type Decision = { decision: 'allow' | 'deny' | 'error'; rule: string };
+
+/** Docker-style error answer: dockerd clients print `message`. */
+function errorBody(error: unknown): { status: number; body: string; decision: Decision } {
+  if (error instanceof PolicyError) {
+    const message = error.rule === 'not-found' ? error.message : `refused by helvetia proxy [${error.rule}]: ${error.message}`;
+    return { status: error.status, body: JSON.stringify({ message }), decision: { decision: 'deny', rule: error.rule } };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const status = error instanceof UpstreamError ? error.status : 500;
+  return { status, body: JSON.stringify({ message: `helvetia proxy: ${message}` }), decision: { decision: 'error', rule: 'upstream' } };
+}
+
+/** The socket proxy: checks every request against the flags, path rules, body policy and ownership. */
+export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger): ProxyServer {
+  const upstream = new Upstream(config.dockerSocket);
+  const ownership = new Ownership(upstream, config.allowedNetworks);
+  const relays = new Set<Duplex>();
+  const log = logger.child({ component: 'proxy' });
+
+  async function authorize(req: http.IncomingMessage, upgrade: boolean): Promise<{ plan: ForwardPlan; rule: string; target: string }> {
+    const method = (req.method ?? '') as Method;
+    const target = parseTarget(req.url ?? '');
+    const { route, params } = matchRoute(method, target.path, config);
+    if (upgrade && !route.upgrade) throw new PolicyError('upgrade', `${route.name} cannot switch protocols`);
+    const plan = await route.authorize({
+      method, target, params, upgrade, ownership, config,
+      readJson: () => readJsonBody(req, config.maxBodyBytes),
+    });
+    return { plan, rule: route.name, target: formatTarget(target.version, plan.segments, formatQuery(plan.query)) };
+  }
+
+  const clientOf = (req: http.IncomingMessage): string => `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+
+  function record(req: http.IncomingMessage, client: string, started: bigint, d: Decision, status: number): void {
+    const entry = {
+      method: req.method,
+      path: (req.url ?? '').slice(0, 1024),
+      client,
+      decision: d.decision,
+      rule: d.rule,
+      status,
+      durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
+    };
+    if (d.decision === 'allow') log.info(entry, 'docker api');
+    else log.warn(entry, 'docker api');
+  }
+
+  async function onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const client = clientOf(req);
+    let decision: Decision = { decision: 'error', rule: 'unhandled' };
+    res.on('close', () => record(req, client, started, decision, res.statusCode));
+    const fail = (error: unknown): void => {
+      const answer = errorBody(error);
+      decision = answer.decision;
+      if (res.headersSent) return void res.destroy();
+      req.resume();
+      res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer.body) });
+      res.end(answer.body);
+    };
+    try {
+      const { plan, rule, target } = await authorize(req, false);
+      decision = { decision: 'allow', rule };
+      forward(upstream, req, res, target, plan.body, (error) => {
+        decision = { decision: 'error', rule };
+        fail(error);
+      });
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  async function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const started = process.hrtime.bigint();
+    const client = clientOf(req);
+    socket.on('error', () => socket.destroy());
+    try {
+      const { rule, target } = await authorize(req, true);
+      const relay = relayUpgrade(config.dockerSocket, socket, head, req.method ?? 'POST', target, req.rawHeaders, ({ status }) => {
+        relays.delete(relay);
+        record(req, client, started, { decision: 'allow', rule }, status);
+      });
+      relays.add(relay);
+    } catch (error) {
+      const answer = errorBody(error);
+      record(req, client, started, answer.decision, answer.status);
+      const reason = answer.status === 404 ? 'Not Found' : answer.status === 403 ? 'Forbidden' : 'Error';
+      socket.end(`HTTP/1.1 ${answer.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(answer.body)}\r\nConnection: close\r\n\r\n${answer.body}`);
+    }
+  }
+
+  const server = http.createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => void onRequest(req, res));
+  server.timeout = 0;
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void onUpgrade(req, socket, head));
+  server.on('clientError', (_error, socket) => {
+    const body = '{"message":"helvetia proxy: malformed HTTP request"}';
+    if (!socket.writable) return void socket.destroy();
+    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  });
+
+  return {
+    server,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.listen.port, config.listen.host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const relay of relays) relay.destroy();
+        server.close(() => resolve());
+        server.closeAllConnections();
+        upstream.close();
+      }),
+    address: () => (server.listening ? (server.address() as AddressInfo) : null),
+  };
+}
