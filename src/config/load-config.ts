@@ -52,6 +52,7 @@ const schema = z.object({
   RUN_PIDS_LIMIT: intVar(256, 16, 65536),
   CONTAINER_PORT: intVar(8080, 1, 65535),
   HEALTH_TIMEOUT_SECONDS: intVar(60, 1, 3600),
+  DRAIN_SECONDS: intVar(3, 0, 300),
 });
 
 export type Config = Readonly<

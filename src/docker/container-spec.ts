@@ -68,7 +68,7 @@ export function probeContainerSpec(input: {
   labels: Record<string, string>;
 }): ContainerCreateOptions {
   const url = `http://${input.target}:${input.port}${input.path}`;
-  const script = `i=0; while [ $i -lt ${input.attempts} ]; do if wget -q -T 2 -O /dev/null "$0"; then exit 0; fi; i=$((i+1)); sleep 0.5; done; exit 1`;
+  const script = `i=0; while [ $i -lt ${input.attempts} ]; do if timeout 3 wget -q -O /dev/null "$0"; then exit 0; fi; i=$((i+1)); sleep 0.5; done; exit 1`;
   return {
     name: input.name,
     Image: input.image,

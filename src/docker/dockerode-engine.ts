@@ -160,6 +160,14 @@ export class DockerodeEngine implements DockerEngine {
     }
   }
 
+  async disconnectNetwork(containerId: string, network: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(network).disconnect({ Container: containerId, Force: true });
+    } catch (error) {
+      if (!notFound(error)) throw error;
+    }
+  }
+
   async ping(): Promise<void> {
     await this.docker.ping();
   }

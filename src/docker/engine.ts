@@ -58,5 +58,7 @@ export interface DockerEngine {
   removeContainer(id: string): Promise<void>;
   listContainers(labelFilters: string[]): Promise<ContainerSummary[]>;
   networkExists(name: string): Promise<boolean>;
+  /** Takes a container off a network (it stops receiving traffic) without stopping it. */
+  disconnectNetwork(containerId: string, network: string): Promise<void>;
   ping(): Promise<void>;
 }

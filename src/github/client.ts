@@ -1,17 +1,22 @@
-import { Probot, type ProbotOctokit } from 'probot';
+import { createAppAuth } from '@octokit/auth-app';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+import { Probot } from 'probot';
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../logger.js';
 
-/** Probot's Octokit: REST methods plus the retry and throttling plugins. */
-export type GitHubClient = InstanceType<typeof ProbotOctokit>;
+/** @octokit/rest with the retry and throttling plugins: what every GitHub call goes through. */
+export const GitHubOctokit = Octokit.plugin(retry, throttling);
+export type GitHubClient = InstanceType<typeof GitHubOctokit>;
 
 export interface InstallationClient {
   octokit: GitHubClient;
-  /** The installation token, for redaction only: it never leaves the worker's memory. */
+  /** The installation token, for redaction only: it never leaves the process's memory. */
   token: string;
 }
 
-/** Builds the Probot instance used for GitHub App authentication (JWT → installation tokens). */
+/** Probot for the webhook server: signature verification and event routing only. */
 export function createProbot(config: Config, logger: Logger): Probot {
   return new Probot({
     appId: config.APP_ID,
@@ -22,9 +27,44 @@ export function createProbot(config: Config, logger: Logger): Probot {
   });
 }
 
-/** An installation-authenticated client for the worker. */
-export async function installationClient(probot: Probot, installationId: number): Promise<InstallationClient> {
-  const octokit = (await probot.auth(installationId)) as GitHubClient;
-  const auth = (await octokit.auth({ type: 'installation' })) as { token: string };
-  return { octokit, token: auth.token };
+/**
+ * GitHub App authentication (JWT → installation tokens, cached by @octokit/auth-app) against
+ * `githubApiUrl`: api.github.com in production, the local double in tests. One per process.
+ */
+export class GitHubApp {
+  private readonly clients = new Map<number, GitHubClient>();
+
+  constructor(private readonly config: Pick<Config, 'APP_ID' | 'privateKey' | 'githubApiUrl'>, private readonly logger: Logger) {}
+
+  private client(installationId: number): GitHubClient {
+    let octokit = this.clients.get(installationId);
+    if (!octokit) {
+      const log = this.logger.child({ component: 'octokit', installationId });
+      octokit = new GitHubOctokit({
+        baseUrl: this.config.githubApiUrl,
+        authStrategy: createAppAuth,
+        auth: { appId: Number(this.config.APP_ID), privateKey: this.config.privateKey, installationId },
+        log: { debug: () => undefined, info: () => undefined, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
+        throttle: {
+          onRateLimit: (after: number, _opts: unknown, _o: unknown, retryCount: number) => {
+            log.warn({ after, retryCount }, 'GitHub rate limit hit');
+            return retryCount < 2;
+          },
+          onSecondaryRateLimit: (after: number, _opts: unknown, _o: unknown, retryCount: number) => {
+            log.warn({ after, retryCount }, 'GitHub secondary rate limit hit');
+            return retryCount < 2;
+          },
+        },
+      });
+      this.clients.set(installationId, octokit);
+    }
+    return octokit;
+  }
+
+  /** An installation-authenticated client, with the current token for redaction. */
+  async installation(installationId: number): Promise<InstallationClient> {
+    const octokit = this.client(installationId);
+    const auth = (await octokit.auth({ type: 'installation' })) as { token: string };
+    return { octokit, token: auth.token };
+  }
 }

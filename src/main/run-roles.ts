@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { loadConfig, type Config } from '../config/load-config.js';
 import { createDockerClient } from '../docker/docker-client.js';
 import { DockerodeEngine } from '../docker/dockerode-engine.js';
-import { createProbot, installationClient } from '../github/client.js';
+import { createProbot, GitHubApp } from '../github/client.js';
 import { createLogger, type Logger } from '../logger.js';
 import { DeployQueue } from '../queue/deploy-queue.js';
 import { connectRedis, createProducerConnection, createWorkerConnection } from '../queue/redis.js';
@@ -35,13 +35,13 @@ async function startApp(config: Config, logger: Logger): Promise<Stop> {
 
 async function startWorker(config: Config, logger: Logger): Promise<Stop> {
   const connection = createWorkerConnection(config.REDIS_URL);
-  const probot = createProbot(config, logger);
+  const github = new GitHubApp(config, logger);
   const deps: WorkerDeps = {
     config,
     logger: logger.child({ role: 'worker' }),
     engine: new DockerodeEngine(createDockerClient(config.DOCKER_HOST)),
     state: new DeployState(connection, config.QUEUE_PREFIX),
-    github: (installationId) => installationClient(probot, installationId),
+    github: (installationId) => github.installation(installationId),
   };
   const queue = new DeployQueue(connection, { prefix: config.QUEUE_PREFIX });
   await reconcile(deps, queue.queue);

@@ -73,6 +73,7 @@ export function createWorkers(connection: Redis, deps: WorkerDeps, tuning: Worke
       deps.logger.error({ err, jobId: job.id }, 'could not conclude the check run of an abandoned job'),
     );
   });
+  announce.on('failed', (job, err) => deps.logger.warn({ err, jobId: job?.id }, 'could not announce a deploy on GitHub'));
   for (const worker of [announce, deploy]) {
     worker.on('error', (err) => deps.logger.error({ err, queue: worker.name }, 'worker error'));
   }

@@ -85,8 +85,15 @@ export async function runStep(input: RunInput): Promise<{ containerId: string; h
   const healthMs = Date.now() - started;
   log.step(`container ${name} is healthy after ${(healthMs / 1000).toFixed(1)}s`);
   await input.state.setLive(identity.repository, identity.environment, containerId);
-  const previous = await engine.listContainers(environmentFilters(identity.repository, identity.environment));
-  for (const old of previous.filter((c) => c.id !== containerId)) {
+  const previous = (await engine.listContainers(environmentFilters(identity.repository, identity.environment))).filter((c) => c.id !== containerId);
+  // Take the old containers out of the network first (DNS alias and Traefik stop sending them
+  // traffic), let in-flight requests drain, then stop them.
+  for (const old of previous) await engine.disconnectNetwork(old.id, config.EDGE_NETWORK);
+  if (previous.length > 0 && config.DRAIN_SECONDS > 0) {
+    log.step(`draining ${previous.length} previous container(s) for ${config.DRAIN_SECONDS}s`);
+    await new Promise((resolve) => setTimeout(resolve, config.DRAIN_SECONDS * 1000));
+  }
+  for (const old of previous) {
     log.step(`removing previous container ${old.name}`);
     await engine.stopContainer(old.id, 10);
     await engine.removeContainer(old.id);

@@ -105,10 +105,10 @@ describe('build log viewer in headless Chromium', () => {
       await page.waitForFunction(() => document.getElementById('status')?.textContent === 'deployed');
       expect(await page.getAttribute('#preview', 'href')).toBe('https://pr-42.preview.example.com');
       expect(await page.$eval('#status', (el) => el.className)).toBe('badge badge-deployed');
-      await page.screenshot({ path: `${ARTIFACTS}logs-viewer.png` });
 
       // Scrolled up: new lines must not pull the reader down; "follow" brings the tail back.
       await page.evaluate(() => window.scrollTo(0, 0));
+      await page.waitForSelector('#follow', { state: 'visible' });
       const atTop = (await viewerState(page)).lines;
       await page.waitForFunction((n) => Number(document.body.dataset.lines) >= n + 10, atTop);
       expect(await page.evaluate(() => window.scrollY)).toBe(0);
@@ -135,6 +135,8 @@ describe('build log viewer in headless Chromium', () => {
     const numbers = await page.$$eval('#log .ln .no', (els) => els.map((e) => Number(e.textContent)));
     expect(numbers).toEqual(expected.map((_, i) => i + 1));
     expect(await page.textContent('#conn')).toBe('finished: success');
+    // Taken last: a Chromium screenshot can restore the scroll position it found.
+    await page.screenshot({ path: `${ARTIFACTS}logs-viewer.png` });
     await page.close();
   });
 

@@ -69,6 +69,8 @@ function renderLine(entry) {
 
 function flush() {
   scheduled = false;
+  // Measured before appending: a scroll the reader just made may not have fired its event yet.
+  var stick = following && atBottom();
   var n = Math.min(pending.length, FRAME_LINES);
   var batch = pending.splice(0, n);
   var frag = null;
@@ -87,7 +89,7 @@ function flush() {
   }
   if (frag) block.appendChild(frag);
   body.setAttribute('data-lines', String(lineCount));
-  if (following) scroller().scrollTop = scroller().scrollHeight;
+  if (stick) scroller().scrollTop = scroller().scrollHeight;
   if (pending.length > 0) schedule();
 }
 function schedule() { if (!scheduled) { scheduled = true; requestAnimationFrame(flush); } }

@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployJobId } from '../../src/queue/job-types.js';
+import { docker, removeLabelled, runInNetwork } from '../helpers/docker.js';
+import { REDIS_URL, TEST_PRIVATE_KEY_PATH } from '../helpers/env.js';
+import { GitHubDouble } from '../helpers/github-double.js';
+import { freePort, startCli, waitForHttp, type RunningProcess } from '../helpers/processes.js';
+import { deliver, pushPayload } from '../helpers/webhooks.js';
+
+const SECRET = 'e2e-webhook-secret';
+const OWNER = 'hvtest';
+const REPO = `site-${randomBytes(3).toString('hex')}`;
+const INSTALLATION = 4242;
+const sha = () => randomBytes(20).toString('hex');
+const site = (body: string) => ({
+  Dockerfile: 'FROM helvetia-base:latest\nCOPY www /www\nEXPOSE 8080\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n',
+  'www/index.html': `${body}\n`,
+});
+
+describe('push to deploy, end to end (real Redis, real dockerd, app and worker processes)', () => {
+  const github = new GitHubDouble();
+  const prefix = `hve2e${randomBytes(3).toString('hex')}`;
+  const network = `${prefix}-edge`;
+  const repoFilter = `cloud.helvetia.repository=${OWNER}/${REPO}`;
+  const alias = `${REPO}--${OWNER}`;
+  let d: Docker;
+  let app: RunningProcess;
+  let worker: RunningProcess;
+  let baseUrl: string;
+  let redis: Redis;
+
+  const deployStatuses = () => github.find('POST', /\/deployments\/\d+\/statuses$/).map((c) => c.body);
+  const completedChecks = () => github.find('PATCH', /\/check-runs\/\d+$/).filter((c) => c.body.status === 'completed');
+  const served = async () => (await runInNetwork(d, network, ['timeout', '5', 'wget', '-q', '-O-', `http://${alias}:8080/`], { 'hvtest.tmp': prefix })).output.trim();
+  const appContainers = () => d.listContainers({ filters: { label: [repoFilter, 'cloud.helvetia.role=app'] } });
+
+  beforeAll(async () => {
+    d = docker();
+    await d.createNetwork({ Name: network, Labels: { 'hvtest.tmp': prefix } });
+    await github.start();
+    redis = new Redis(REDIS_URL);
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    const env = {
+      APP_ID: '777', PRIVATE_KEY_PATH: TEST_PRIVATE_KEY_PATH, WEBHOOK_SECRET: SECRET, PORT: String(port), HOST: '127.0.0.1',
+      GHE_HOST: github.host, GHE_PROTOCOL: 'http', REDIS_URL, DOCKER_HOST: 'unix:///var/run/docker.sock',
+      PREVIEW_DOMAIN: 'preview.test', APP_BASE_URL: baseUrl, EDGE_NETWORK: network, PROBE_IMAGE: 'helvetia-base:latest',
+      QUEUE_PREFIX: prefix, HEALTH_TIMEOUT_SECONDS: '20', DRAIN_SECONDS: '1', LOG_LEVEL: 'debug',
+    };
+    app = startCli(['app'], env);
+    worker = startCli(['worker'], env);
+    await waitForHttp(`${baseUrl}/healthz`);
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await worker?.stop();
+    mkdirSync('test-artifacts', { recursive: true });
+    writeFileSync('test-artifacts/e2e-app.log', app?.output() ?? '');
+    writeFileSync('test-artifacts/e2e-worker.log', worker?.output() ?? '');
+    await github.stop();
+    if (d) {
+      await removeLabelled(d, repoFilter);
+      await removeLabelled(d, `hvtest.tmp=${prefix}`);
+      await d.getNetwork(network).remove().catch(() => undefined);
+    }
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  async function pushAndWait(commit: string, expected: 'success' | 'failure'): Promise<any> {
+    const before = completedChecks().length;
+    const res = await deliver(baseUrl, 'push', pushPayload({ owner: OWNER, repo: REPO, sha: commit, installationId: INSTALLATION }), { secret: SECRET });
+    expect(res.status).toBe(200);
+    await expect.poll(() => completedChecks().length, { timeout: 90_000, interval: 250 }).toBeGreaterThan(before);
+    const check = completedChecks().at(-1)!.body;
+    expect(check.conclusion, check.output?.summary).toBe(expected);
+    await expect.poll(() => deployStatuses().at(-1)?.state, { timeout: 10_000 }).toBe(expected);
+    return check;
+  }
+
+  it('deploys the exact pushed commit as a hardened, labelled container and reports to GitHub', async () => {
+    const v1 = sha();
+    github.addCommit(OWNER, REPO, v1, site('hello v1'));
+    const check = await pushAndWait(v1, 'success');
+
+    expect(await served()).toBe('hello v1');
+    const [container] = await appContainers();
+    expect(container).toBeDefined();
+    const info = await d.getContainer(container!.Id).inspect();
+    expect(info.Config.Labels).toMatchObject({
+      'cloud.helvetia.managed': 'true', 'cloud.helvetia.repository': `${OWNER}/${REPO}`,
+      'cloud.helvetia.environment': 'production', 'cloud.helvetia.sha': v1,
+      [`traefik.http.routers.helvetia-${alias}.rule`]: `Host(\`${alias}.preview.test\`)`,
+      [`traefik.http.services.helvetia-${alias}.loadbalancer.server.port`]: '8080',
+    });
+    expect(info.HostConfig.CapDrop).toEqual(['ALL']);
+    expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges:true');
+    expect(info.HostConfig.Privileged).toBe(false);
+    expect(info.HostConfig.Memory).toBeGreaterThan(0);
+    expect(info.HostConfig.PidsLimit).toBeGreaterThan(0);
+    expect(info.HostConfig.Binds ?? []).toEqual([]);
+    expect(info.Mounts).toEqual([]);
+    expect(Object.keys(info.NetworkSettings.Networks)).toEqual([network]);
+
+    const created = github.find('POST', /\/check-runs$/);
+    expect(created.at(-1)!.body).toMatchObject({ name: 'helvetia/deploy', head_sha: v1, status: 'queued' });
+    const updates = github.find('PATCH', /\/check-runs\/\d+$/).map((c) => c.body.status);
+    expect(updates).toEqual(['in_progress', 'completed']);
+    expect(check.output.summary).toContain(v1);
+    expect(check.output.summary).toContain(`http://${alias}.preview.test`);
+    const deployment = github.find('POST', /\/deployments$/).at(-1)!.body;
+    expect(deployment).toMatchObject({ ref: v1, environment: 'production', production_environment: true });
+    expect(deployStatuses().map((s) => s.state)).toEqual(['in_progress', 'success']);
+    expect(deployStatuses().at(-1)!.environment_url).toBe(`http://${alias}.preview.test`);
+  });
+
+  it('never lets the installation token into job data, images, containers or logs', async () => {
+    expect(github.tokens.length).toBeGreaterThan(0);
+    const dump: string[] = [];
+    for (const key of await redis.keys(`${prefix}:*`)) {
+      const type = await redis.type(key);
+      if (type === 'hash') dump.push(JSON.stringify(await redis.hgetall(key)));
+      else if (type === 'string') dump.push((await redis.get(key)) ?? '');
+      else if (type === 'list') dump.push(JSON.stringify(await redis.lrange(key, 0, -1)));
+    }
+    for (const img of await d.listImages({ filters: { label: [repoFilter] } })) {
+      dump.push(JSON.stringify(await d.getImage(img.Id).inspect()), JSON.stringify(await d.getImage(img.Id).history()));
+    }
+    for (const c of await appContainers()) dump.push(JSON.stringify(await d.getContainer(c.Id).inspect()));
+    dump.push(app.output(), worker.output());
+    const haystack = dump.join('\n');
+    expect(haystack).toContain(REPO);
+    for (const token of github.tokens) expect(haystack).not.toContain(token);
+  });
+
+  it('replaces the deployment on the next push with no moment where neither answers', async () => {
+    const v2 = sha();
+    github.addCommit(OWNER, REPO, v2, site('hello v2'));
+    const probe = await d.createContainer({
+      Image: 'helvetia-base:latest',
+      Labels: { 'hvtest.tmp': prefix },
+      Cmd: ['sh', '-c', `while true; do timeout 2 wget -q -O- http://${alias}:8080/ || echo FAIL; sleep 0.05; done`],
+      HostConfig: { NetworkMode: network },
+    });
+    await probe.start();
+    await pushAndWait(v2, 'success');
+    await new Promise((r) => setTimeout(r, 500));
+    const lines = demuxed(await probe.logs({ stdout: true, stderr: true }));
+    await probe.remove({ force: true });
+    expect(lines.length).toBeGreaterThan(20);
+    expect(lines).not.toContain('FAIL');
+    expect(lines).toContain('hello v1');
+    expect(lines.at(-1)).toBe('hello v2');
+    expect(lines.indexOf('hello v2')).toBeGreaterThan(lines.indexOf('hello v1'));
+    expect(await appContainers()).toHaveLength(1);
+  });
+
+  it('fails a broken Dockerfile with the error in the summary and keeps the old container serving', async () => {
+    const broken = sha();
+    github.addCommit(OWNER, REPO, broken, { Dockerfile: 'FROM helvetia-base:latest\nRUN echo about to fail && exit 3\n' });
+    const check = await pushAndWait(broken, 'failure');
+    expect(check.output.title).toBe('Build failed');
+    expect(check.output.summary).toMatch(/returned a non-zero code: 3/);
+    expect(check.output.summary).toContain('about to fail');
+    expect(deployStatuses().at(-1)!.state).toBe('failure');
+    expect(await served()).toBe('hello v2');
+    expect(await appContainers()).toHaveLength(1);
+  });
+
+  it('rejects a bad signature with 4xx and enqueues nothing', async () => {
+    const callsBefore = github.calls.length;
+    const commit = sha();
+    const payload = pushPayload({ owner: OWNER, repo: REPO, sha: commit, installationId: INSTALLATION });
+    const bad = await deliver(baseUrl, 'push', payload, { secret: SECRET, signature: `sha256=${'0'.repeat(64)}` });
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    expect(bad.status).toBeLessThan(500);
+    const missing = await deliver(baseUrl, 'push', payload, { secret: SECRET, signature: null });
+    expect(missing.status).toBeGreaterThanOrEqual(400);
+    expect(missing.status).toBeLessThan(500);
+    const wrongSecret = await deliver(baseUrl, 'push', payload, { secret: 'another-secret' });
+    expect(wrongSecret.status).toBeGreaterThanOrEqual(400);
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const res of [bad, missing, wrongSecret]) {
+      expect(await redis.exists(`${prefix}:helvetia-deploy:${deployJobId(res.deliveryId, commit)}`)).toBe(0);
+    }
+    expect(await redis.keys(`${prefix}:helvetia-deploy:*${commit}*`)).toEqual([]);
+    expect(github.calls.length).toBe(callsBefore);
+  });
+});
+
+function demuxed(buffer: Buffer): string[] {
+  const out: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    out.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(out).toString().split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
