@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { checkBuildQuery } from '../../src/proxy/body-policy/build-query.js';
+import { checkExecCreate } from '../../src/proxy/body-policy/exec.js';
+import { checkImagePull, targetReference } from '../../src/proxy/body-policy/image.js';
+import { checkNetworkConnect, checkNetworkCreate, checkNetworkDisconnect } from '../../src/proxy/body-policy/network.js';
+import { newRefs, type PolicyContext } from '../../src/proxy/body-policy/schema.js';
+import { checkVolumeCreate } from '../../src/proxy/body-policy/volume.js';
+import { PolicyError } from '../../src/proxy/errors.js';
+import { parseStrictJson } from '../../src/proxy/json-strict.js';
+import { injectOwnerFilter } from '../../src/proxy/label-filter.js';
+import { parseQuery } from '../../src/proxy/query.js';
+
+const ctx = (): PolicyContext => ({ workspaceDir: null, capAddAllow: [], refs: newRefs() });
+const ruleOf = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(PolicyError);
+    return (error as PolicyError).rule;
+  }
+  throw new Error('accepted');
+};
+const json = (v: string) => parseStrictJson(v);
+const LABEL = { 'cloud.helvetia.managed': 'true' };
+
+describe('exec create', () => {
+  it('allows an ordinary exec and refuses privileged ones in any spelling', () => {
+    expect(checkExecCreate(json('{"Cmd":["sh"],"AttachStdout":true,"Tty":false}'), ctx())).toMatchObject({ Cmd: ['sh'] });
+    expect(ruleOf(() => checkExecCreate(json('{"Cmd":["sh"],"Privileged":true}'), ctx()))).toBe('privileged');
+    expect(ruleOf(() => checkExecCreate(json('{"Cmd":["sh"],"privileged":true}'), ctx()))).toBe('privileged');
+    expect(ruleOf(() => checkExecCreate(json('{"Privileged":false,"privileged":true}'), ctx()))).toBe('json-duplicate-key');
+  });
+});
+
+describe('network policy', () => {
+  it('creates bridge networks only, labelled, never duplicated by name', () => {
+    const out = checkNetworkCreate(json('{"Name":"n1","Driver":"bridge","Labels":{"x":"y"}}'), ctx());
+    expect(out).toMatchObject({ Name: 'n1', CheckDuplicate: true, Labels: { x: 'y', ...LABEL } });
+    for (const driver of ['host', 'macvlan', 'ipvlan', 'overlay', 'null']) {
+      expect(ruleOf(() => checkNetworkCreate(json(`{"Name":"n","Driver":"${driver}"}`), ctx())), driver).toBe('network-driver');
+    }
+    expect(ruleOf(() => checkNetworkCreate(json('{"Name":"n","driver":"macvlan"}'), ctx()))).toBe('network-driver');
+    expect(ruleOf(() => checkNetworkCreate(json('{"Name":"n","Options":{"com.docker.network.bridge.name":"docker0"}}'), ctx()))).toBe('network-options');
+    expect(ruleOf(() => checkNetworkCreate(json('{"Name":"n","IPAM":{"Config":[{"Subnet":"192.168.1.0/24"}]}}'), ctx()))).toBe('network-ipam');
+    expect(ruleOf(() => checkNetworkCreate(json('{"Name":"n","Ingress":true}'), ctx()))).toBe('network-ingress');
+  });
+
+  it('connect and disconnect name the container for the ownership check', () => {
+    const c = ctx();
+    checkNetworkConnect(json('{"Container":"app","EndpointConfig":{"Aliases":["web"]}}'), 'edge', c);
+    expect([...c.refs.containers]).toEqual(['app']);
+    expect([...c.refs.networks]).toEqual(['edge']);
+    expect(ruleOf(() => checkNetworkConnect(json('{"Container":"app","EndpointConfig":{"IPAMConfig":{"IPv4Address":"10.0.0.2"}}}'), 'edge', ctx()))).toBe('endpoint-ipam');
+    expect(ruleOf(() => checkNetworkDisconnect(json('{"Force":true}'), ctx()))).toBe('network-connect');
+  });
+});
+
+describe('volume policy', () => {
+  it('allows plain local volumes and tmpfs, refuses bind and remote driver options', () => {
+    expect(checkVolumeCreate(json('{"Name":"v"}'), ctx())).toMatchObject({ Name: 'v', Labels: LABEL });
+    expect(() => checkVolumeCreate(json('{"Name":"v","DriverOpts":{"type":"tmpfs","device":"tmpfs","o":"size=64m,uid=1000"}}'), ctx())).not.toThrow();
+    expect(ruleOf(() => checkVolumeCreate(json('{"Name":"v","DriverOpts":{"type":"none","o":"bind","device":"/etc"}}'), ctx()))).toBe('volume-driver-opts');
+    expect(ruleOf(() => checkVolumeCreate(json('{"Name":"v","DriverOpts":{"type":"nfs","o":"addr=10.0.0.1","device":":/x"}}'), ctx()))).toBe('volume-driver-opts');
+    expect(ruleOf(() => checkVolumeCreate(json('{"Name":"v","DriverOpts":{"type":"tmpfs","device":"tmpfs","o":"size=1m,bind"}}'), ctx()))).toBe('volume-driver-opts');
+    expect(ruleOf(() => checkVolumeCreate(json('{"Name":"v","Driver":"rexray"}'), ctx()))).toBe('volume-driver');
+  });
+});
+
+describe('build query', () => {
+  const q = (s: string) => checkBuildQuery(parseQuery(s));
+
+  it('forces the classic builder and the ownership label, keeps known parameters, drops unknown ones', () => {
+    const plan = q('t=app:1&t=app:latest&labels=%7B%22a%22%3A%22b%22%7D&memory=1024&rm=1&abortSignal=%7B%7D&networkmode=bridge');
+    expect(plan.tags).toEqual(['app:1', 'app:latest']);
+    const map = new Map(plan.query);
+    expect(JSON.parse(map.get('labels')!)).toEqual({ a: 'b', ...LABEL });
+    expect(map.get('version')).toBe('1');
+    expect(map.get('memory')).toBe('1024');
+    expect(map.has('abortSignal')).toBe(false);
+  });
+
+  it('refuses host networking, remote contexts and BuildKit', () => {
+    expect(ruleOf(() => q('networkmode=host'))).toBe('build-networkmode');
+    expect(ruleOf(() => q('networkmode=container:abc'))).toBe('build-networkmode');
+    expect(ruleOf(() => q('networkmode=bridge&networkmode=host'))).toBe('query');
+    expect(ruleOf(() => q('remote=https://example.com/ctx.tar'))).toBe('build-remote');
+    expect(ruleOf(() => q('remote=git%40github.com:a/b.git'))).toBe('build-remote');
+    expect(ruleOf(() => q('version=2'))).toBe('build-buildkit');
+    expect(ruleOf(() => q('session=abc'))).toBe('build-buildkit');
+    expect(ruleOf(() => q('cgroupparent=/'))).toBe('cgroup-parent');
+    expect(ruleOf(() => q('labels=%7B%22a%22%3A1%2C%22a%22%3A2%7D'))).toBe('json-duplicate-key');
+  });
+});
+
+describe('image pull and tag', () => {
+  it('allows pulls, refuses imports', () => {
+    expect(checkImagePull(parseQuery('fromImage=busybox&tag=1.36&other=x'))).toEqual([['fromImage', 'busybox'], ['tag', '1.36']]);
+    expect(ruleOf(() => checkImagePull(parseQuery('fromSrc=http://10.0.0.1/rootfs.tar&repo=x')))).toBe('image-import');
+    expect(ruleOf(() => checkImagePull(parseQuery('fromSrc=-')))).toBe('image-import');
+    expect(targetReference(parseQuery('repo=a/b&tag=1'))).toBe('a/b:1');
+  });
+});
+
+describe('owner label filter', () => {
+  it('adds the label filter to every filters shape', () => {
+    expect(JSON.parse(injectOwnerFilter(undefined))).toEqual({ label: ['cloud.helvetia.managed=true'] });
+    expect(JSON.parse(injectOwnerFilter('{"label":["a=b"],"status":["running"]}'))).toEqual({ label: ['a=b', 'cloud.helvetia.managed=true'], status: ['running'] });
+    expect(JSON.parse(injectOwnerFilter('{"label":{"a=b":true}}'))).toEqual({ label: { 'a=b': true, 'cloud.helvetia.managed=true': true } });
+    expect(ruleOf(() => injectOwnerFilter('{"label":[],"label":["x"]}'))).toBe('json-duplicate-key');
+    expect(ruleOf(() => injectOwnerFilter('[1]'))).toBe('query');
+  });
+});
