@@ -46,6 +46,8 @@ export class GitHubApp {
         auth: { appId: Number(this.config.APP_ID), privateKey: this.config.privateKey, installationId },
         log: { debug: () => undefined, info: () => undefined, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
         throttle: {
+          // GitHub asks for a second between writes per client: pace each installation on its own.
+          id: `installation-${installationId}`,
           onRateLimit: (after: number, _opts: unknown, _o: unknown, retryCount: number) => {
             log.warn({ after, retryCount }, 'GitHub rate limit hit');
             return retryCount < 2;

@@ -47,8 +47,11 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, signal:
   const url = publicUrl(deps.config, hostname);
   const started = Date.now();
 
-  await reporter.start(data.deploymentId);
-  await job.updateData({ ...data, checkRunId: reporter.checkRunId, deploymentId: reporter.deploymentId });
+  // GitHub paces writes (a second apart): report progress alongside the build, never in its way.
+  const announced = reporter
+    .start(data.deploymentId)
+    .then(() => job.updateData({ ...data, checkRunId: reporter.checkRunId, deploymentId: reporter.deploymentId }));
+  announced.catch(() => undefined); // awaited below; this only defers the rejection
   logger.info('deploy started');
   log.step(`deploying ${data.repository}@${data.sha} to ${data.environment} (attempt ${job.attemptsMade + 1})`);
   try {
@@ -56,6 +59,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, signal:
     const { containerId, healthMs } = await runStep({ identity, image, hostname, engine: deps.engine, state: deps.state, config: deps.config, log, signal });
     log.step(`live at ${url}`);
     await log.flush();
+    await announced;
     const summary = renderSummary({
       title: `Deployed ${data.sha.slice(0, 12)} to ${data.environment}`,
       rows: [['Commit', `\`${data.sha}\``], ['Image', `\`${image}\``], ['URL', url], ['Build', `${(buildMs / 1000).toFixed(1)}s`], ['Health', `${(healthMs / 1000).toFixed(1)}s`], ['Total', `${((Date.now() - started) / 1000).toFixed(1)}s`]],
@@ -71,6 +75,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, signal:
     logger.warn({ err: error, final: outcome.final, attemptsLeft }, 'deploy failed');
     log.step(`${outcome.title}: ${log.redact(outcome.reason)}`);
     await log.flush();
+    await announced;
     if (outcome.final || attemptsLeft <= 0) {
       const summary = renderSummary({
         title: outcome.title,

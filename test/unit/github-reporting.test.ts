@@ -1,0 +1,88 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+import { GitHubApp } from '../../src/github/client.js';
+import { completeCheck, createQueuedCheck, startCheck } from '../../src/github/checks.js';
+import { createDeployment, setDeploymentStatus } from '../../src/github/deployments.js';
+import { downloadTarball } from '../../src/github/tarball.js';
+import { tarballToContext } from '../../src/github/build-context.js';
+import { TEST_PRIVATE_KEY } from '../helpers/env.js';
+import { githubTarball } from '../helpers/tarball.js';
+
+const API = 'https://api.github.com';
+const app = () => new GitHubApp({ APP_ID: '1', privateKey: TEST_PRIVATE_KEY, githubApiUrl: API }, createLogger({ level: 'silent' }));
+
+describe('GitHub reporting (nock)', () => {
+  beforeAll(() => nock.disableNetConnect());
+  afterEach(() => nock.cleanAll());
+  afterAll(() => nock.enableNetConnect());
+
+  it('authenticates as the installation and creates, starts and completes the check run', async () => {
+    const scope = nock(API)
+      .post('/app/installations/9/access_tokens')
+      .matchHeader('authorization', /^bearer /i)
+      .reply(201, { token: 'ghs_faketoken', expires_at: new Date(Date.now() + 3600e3).toISOString() })
+      .post('/repos/o/r/check-runs', (b) => b.name === 'helvetia/deploy' && b.status === 'queued' && b.head_sha === 'abc' && b.external_id === 'job-1')
+      .matchHeader('authorization', 'token ghs_faketoken')
+      .reply(201, { id: 77 })
+      .patch('/repos/o/r/check-runs/77', (b) => b.status === 'in_progress')
+      .reply(200, {})
+      .patch('/repos/o/r/check-runs/77', (b) => b.status === 'completed' && b.conclusion === 'success' && b.output.summary === 'sum')
+      .reply(200, {});
+    const { octokit, token } = await app().installation(9);
+    expect(token).toBe('ghs_faketoken');
+    const id = await createQueuedCheck(octokit, { owner: 'o', repo: 'r', sha: 'abc', externalId: 'job-1' });
+    expect(id).toBe(77);
+    await startCheck(octokit, { owner: 'o', repo: 'r', checkRunId: id });
+    await completeCheck(octokit, { owner: 'o', repo: 'r', checkRunId: id, conclusion: 'success', title: 't', summary: 'sum' });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('creates a deployment for the exact sha and posts statuses with the environment URL', async () => {
+    const scope = nock(API)
+      .post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
+      .post('/repos/o/r/deployments', (b) => b.ref === 'f00' && b.environment === 'production' && b.production_environment === true && b.auto_merge === false)
+      .reply(201, { id: 5 })
+      .post('/repos/o/r/deployments/5/statuses', (b) => b.state === 'success' && b.environment_url === 'http://r--o.p.test' && b.log_url === 'http://logs')
+      .reply(201, {});
+    const { octokit } = await app().installation(9);
+    const id = await createDeployment(octokit, { owner: 'o', repo: 'r', sha: 'f00', environment: 'production', description: 'd' });
+    await setDeploymentStatus(octokit, { owner: 'o', repo: 'r', deploymentId: id, state: 'success', environmentUrl: 'http://r--o.p.test', logUrl: 'http://logs' });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('refuses a deployment answer without an id (GitHub 202: merge in progress)', async () => {
+    nock(API).post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
+      .post('/repos/o/r/deployments').reply(202, { message: 'Auto-merged main into topic' });
+    const { octokit } = await app().installation(9);
+    await expect(createDeployment(octokit, { owner: 'o', repo: 'r', sha: 'f', environment: 'production', description: 'd' })).rejects.toThrow(/did not create a deployment/);
+  });
+
+  it('downloads the tarball of the exact sha through the 302 and strips the top folder', async () => {
+    const archive = await githubTarball('o', 'r', 'c0ffee'.padEnd(40, '0'), { Dockerfile: 'FROM x\n', '.helvetia.yml': 'port: 3000\n', 'src/a.txt': 'a' });
+    const scope = nock(API)
+      .post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
+      .get(`/repos/o/r/tarball/${'c0ffee'.padEnd(40, '0')}`).reply(302, undefined, { location: 'https://codeload.github.com/o/r/legacy.tar.gz/c0ffee' });
+    const codeload = nock('https://codeload.github.com').get('/o/r/legacy.tar.gz/c0ffee').reply(200, archive, { 'content-type': 'application/x-gzip' });
+    const { octokit } = await app().installation(9);
+    const buffer = await downloadTarball(octokit, { owner: 'o', repo: 'r', sha: 'c0ffee'.padEnd(40, '0'), maxBytes: 1e6 });
+    const context = await tarballToContext(buffer, { maxBytes: 1e7, capture: ['.helvetia.yml'] });
+    expect(context.files.get('.helvetia.yml')).toBe('port: 3000\n');
+    const { default: tar } = await import('tar-stream');
+    const names: string[] = [];
+    const { Readable } = await import('node:stream');
+    for await (const entry of Readable.from([context.tar]).pipe(tar.extract())) {
+      names.push(entry.header.name);
+      entry.resume();
+    }
+    expect(names.sort()).toEqual(['.helvetia.yml', 'Dockerfile', 'src/a.txt']);
+    expect(scope.isDone() && codeload.isDone()).toBe(true);
+  });
+
+  it('refuses an archive over the size limit', async () => {
+    nock(API).post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
+      .get('/repos/o/r/tarball/s').reply(200, Buffer.alloc(2000), { 'content-type': 'application/x-gzip' });
+    const { octokit } = await app().installation(9);
+    await expect(downloadTarball(octokit, { owner: 'o', repo: 'r', sha: 's', maxBytes: 1000 })).rejects.toThrow(/over the 1000-byte limit/);
+  });
+});
