@@ -107,6 +107,8 @@ describe('build log viewer in headless Chromium', () => {
       expect(await page.$eval('#status', (el) => el.className)).toBe('badge badge-deployed');
 
       // Scrolled up: new lines must not pull the reader down; "follow" brings the tail back.
+      // (Enough lines first that the top is well away from the bottom of a 720 px viewport.)
+      await page.waitForFunction(() => Number(document.body.dataset.lines) >= 100);
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.waitForSelector('#follow', { state: 'visible' });
       const atTop = (await viewerState(page)).lines;
@@ -135,7 +137,7 @@ describe('build log viewer in headless Chromium', () => {
     const numbers = await page.$$eval('#log .ln .no', (els) => els.map((e) => Number(e.textContent)));
     expect(numbers).toEqual(expected.map((_, i) => i + 1));
     expect(await page.textContent('#conn')).toBe('finished: success');
-    // Taken last: a Chromium screenshot can restore the scroll position it found.
+    // Taken last, when badge, preview link and conclusion are all on screen.
     await page.screenshot({ path: `${ARTIFACTS}logs-viewer.png` });
     await page.close();
   });
