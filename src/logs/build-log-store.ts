@@ -73,8 +73,13 @@ export class BuildLogStore {
     this.secrets.add(assertLogId(id), secrets);
   }
 
-  /** Splits, sanitises, redacts and stores `text`; returns how many lines were stored. */
-  async append(id: string, text: string, source: LogSource = 'build'): Promise<number> {
+  /** Splits, sanitises, redacts and stores `text` (lines beyond the caps are dropped after one notice). */
+  async append(id: string, text: string, source: LogSource = 'build'): Promise<void> {
+    await this.appendCounted(id, text, source);
+  }
+
+  /** Like append; resolves to the number of lines stored. */
+  async appendCounted(id: string, text: string, source: LogSource = 'build'): Promise<number> {
     assertLogId(id);
     if (!LOG_SOURCES.includes(source)) throw new InvalidLogArgumentError(`unknown log source ${String(source)}`);
     const lines = prepareLines(String(text), this.secrets.matcher(id));

@@ -7,7 +7,7 @@ export class BuildLogError extends Error {
 export class InvalidLogIdError extends BuildLogError {
   override readonly name = 'InvalidLogIdError';
   constructor(readonly id: string) {
-    super(`invalid build log id ${JSON.stringify(id.slice(0, 80))}: use 1-128 characters of A-Z a-z 0-9 _ - starting with a letter or digit`);
+    super(`invalid build log id ${JSON.stringify(id.slice(0, 80))}: use 1-200 characters of A-Z a-z 0-9 _ - starting with a letter or digit`);
   }
 }
 

@@ -5,7 +5,7 @@ import { InvalidLogIdError } from './errors.js';
  * URL-safe alphabet without dots (no clash with the .txt suffix) and must not start with `_`
  * (reserved for /logs/_assets).
  */
-export const LOG_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+export const LOG_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,199}$/;
 
 export const isValidLogId = (id: string): boolean => LOG_ID_PATTERN.test(id);
 

@@ -76,7 +76,7 @@ describe('build log viewer in headless Chromium', () => {
     await store.open(id, META);
     await store.setStatus(id, 'building');
     const expected: string[] = [];
-    const appendNext = (): Promise<number> => {
+    const appendNext = (): Promise<void> => {
       const text = `line ${expected.length} \x1b[31mred\x1b[0m and \x1b[1;32mbold green\x1b[0m`;
       expected.push(stripSgr(text));
       return store.append(id, text);

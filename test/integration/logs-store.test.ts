@@ -27,8 +27,8 @@ describe('BuildLogStore on Redis', () => {
   it('opens a queued log and stores sanitised, redacted, timestamped lines with expiry', async () => {
     await store.open('b1', { ...META, commitUrl: 'https://github.com/octo/app/commit/aaa', secrets: ['db-password-1', TOKEN] });
     const before = Date.now();
-    expect(await store.append('b1', `step 1\n\x1b[31mred\x1b[0m \x1b[2Kpw=db-password-1\ntoken ${TOKEN}\n`, 'build')).toBe(3);
-    expect(await store.append('b1', 'app started', 'run')).toBe(1);
+    expect(await store.appendCounted('b1', `step 1\n\x1b[31mred\x1b[0m \x1b[2Kpw=db-password-1\ntoken ${TOKEN}\n`, 'build')).toBe(3);
+    expect(await store.appendCounted('b1', 'app started', 'run')).toBe(1);
     const entries = await store.readEntries('b1', '0-0', 100);
     expect(entries[0]).toMatchObject({ kind: 'status', status: 'queued' });
     expect(lineTexts(entries)).toEqual(['step 1', '\x1b[31mred\x1b[0m pw=***', 'token ***', 'app started']);
@@ -52,8 +52,8 @@ describe('BuildLogStore on Redis', () => {
   it('stops at the line cap with one truncation notice and drops further lines', async () => {
     await store.open('cap', META);
     const text = Array.from({ length: 15 }, (_, i) => `line ${i}`).join('\n');
-    expect(await store.append('cap', text)).toBe(10);
-    expect(await store.append('cap', 'more')).toBe(0);
+    expect(await store.appendCounted('cap', text)).toBe(10);
+    expect(await store.appendCounted('cap', 'more')).toBe(0);
     const texts = lineTexts(await store.readEntries('cap', '0-0', 100));
     expect(texts).toHaveLength(11);
     expect(texts[9]).toBe('line 9');
@@ -63,7 +63,7 @@ describe('BuildLogStore on Redis', () => {
 
   it('stops at the byte cap', async () => {
     await store.open('bytes', META);
-    expect(await store.append('bytes', `${'x'.repeat(600)}\n${'y'.repeat(600)}\nz`)).toBe(1);
+    expect(await store.appendCounted('bytes', `${'x'.repeat(600)}\n${'y'.repeat(600)}\nz`)).toBe(1);
     const texts = lineTexts(await store.readEntries('bytes', '0-0', 100));
     expect(texts).toEqual(['x'.repeat(600), expect.stringMatching(/log truncated/)]);
   });
@@ -74,7 +74,7 @@ describe('BuildLogStore on Redis', () => {
     await store.setStatus('st', 'deployed', { url: 'https://st.preview.example.com' });
     await store.end('st', 'success');
     await store.end('st', 'failure');
-    expect(await store.append('st', 'late line')).toBe(0);
+    expect(await store.appendCounted('st', 'late line')).toBe(0);
     const entries = await store.readEntries('st', '0-0', 100);
     expect(entries.map((e) => e.kind)).toEqual(['status', 'status', 'status', 'end']);
     expect(entries[2]).toMatchObject({ status: 'deployed', url: 'https://st.preview.example.com' });
@@ -104,7 +104,7 @@ describe('BuildLogStore on Redis', () => {
     await expect(store.append('a:b', 'x')).rejects.toBeInstanceOf(InvalidLogIdError);
     await expect(store.setStatus('b1', 'weird' as 'queued')).rejects.toBeInstanceOf(InvalidLogArgumentError);
     await expect(store.setStatus('b1', 'deployed', { url: 'javascript:alert(1)' })).rejects.toBeInstanceOf(InvalidLogArgumentError);
-    expect(await store.append('never-opened', 'x')).toBe(0);
+    expect(await store.appendCounted('never-opened', 'x')).toBe(0);
     expect(await store.getMeta('never-opened')).toBeNull();
   });
 
