@@ -67,13 +67,24 @@ export async function waitHealthy(engine: DockerEngine, image: string, opts: Hea
   );
   const abort = () => void engine.removeContainer(probeId).catch(() => undefined);
   opts.signal.addEventListener('abort', abort, { once: true });
+  // Watch the app while the probe runs: a container that dies fails the deploy at once.
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      await assertAlive(engine, opts.containerId);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    return -1;
+  })();
+  watcher.catch(() => undefined); // raced below; a late failure after the probe finished is moot
   try {
     await engine.startContainer(probeId);
-    const exitCode = await engine.waitContainer(probeId);
+    const exitCode = await Promise.race([engine.waitContainer(probeId), watcher]);
     if (opts.signal.aborted) throw opts.signal.reason;
     await assertAlive(engine, opts.containerId);
     if (exitCode !== 0) throw new UnhealthyError(`no HTTP answer on port ${opts.port} after ${opts.timeoutMs / 1000}s`);
   } finally {
+    watching = false;
     opts.signal.removeEventListener('abort', abort);
     await engine.removeContainer(probeId);
   }
