@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { deepFreeze, flagVar, intVar, parseEnv } from './parse-env.js';
+import { loadLogConfig, type LogConfig } from '../logs/log-config.js';
 
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
@@ -60,6 +61,8 @@ export type Config = Readonly<
     privateKey: string;
     /** Base URL of the GitHub REST API (GHE double in tests). */
     githubApiUrl: string;
+    /** Build-log settings (LOG_SIGNING_KEY, ALLOWED_ORIGINS, ...). */
+    logs: LogConfig;
   }
 >;
 
@@ -88,7 +91,8 @@ function readPrivateKey(data: z.infer<typeof schema>): string {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const data = parseEnv(schema, env);
   const privateKey = readPrivateKey(data);
+  const logs = loadLogConfig(env);
   const { PRIVATE_KEY: _k, PRIVATE_KEY_PATH: _p, ...rest } = data;
   const githubApiUrl = rest.GHE_HOST ? `${rest.GHE_PROTOCOL}://${rest.GHE_HOST}/api/v3` : 'https://api.github.com';
-  return deepFreeze({ ...rest, privateKey, githubApiUrl });
+  return deepFreeze({ ...rest, privateKey, githubApiUrl, logs });
 }

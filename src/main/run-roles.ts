@@ -4,6 +4,7 @@ import { createDockerClient } from '../docker/docker-client.js';
 import { DockerodeEngine } from '../docker/dockerode-engine.js';
 import { createProbot, GitHubApp } from '../github/client.js';
 import { createLogger, type Logger } from '../logger.js';
+import { BuildLogStore, createLogRouter, logUrl } from '../logs/index.js';
 import { DeployQueue } from '../queue/deploy-queue.js';
 import { connectRedis, createProducerConnection, createWorkerConnection } from '../queue/redis.js';
 import { helvetiaApp } from '../webhooks/app.js';
@@ -15,6 +16,11 @@ import type { WorkerDeps } from '../worker/run-deploy.js';
 
 type Stop = () => Promise<void>;
 
+/** Build logs get their own connection: commands queue briefly while Redis reconnects. */
+function createLogConnection(config: Config) {
+  return createWorkerConnection(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+}
+
 async function startApp(config: Config, logger: Logger): Promise<Stop> {
   const redis = await connectRedis(createProducerConnection(config.REDIS_URL)).catch((err: unknown) => {
     logger.warn({ err }, 'Redis is not reachable yet; webhooks answer 5xx until it is');
@@ -23,25 +29,35 @@ async function startApp(config: Config, logger: Logger): Promise<Stop> {
   const queue = new DeployQueue(redis, { prefix: config.QUEUE_PREFIX });
   const probot = createProbot(config, logger);
   const appFn = helvetiaApp({ queue, logger: logger.child({ role: 'app' }), appId: Number(config.APP_ID) });
-  const server: Server = await createAppServer({ probot, appFn, redis });
+  const logRedis = createLogConnection(config);
+  const store = new BuildLogStore({ redis: logRedis, config: config.logs, logger: logger.child({ component: 'logs' }), prefix: `${config.QUEUE_PREFIX}:log:` });
+  const logRouter = createLogRouter({ store, config: config.logs, logger: logger.child({ component: 'logs' }) });
+  const server: Server = await createAppServer({ probot, appFn, redis, routers: [logRouter] });
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   logger.info({ port: config.PORT }, 'webhook server listening');
   return async () => {
+    server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await store.close();
     await queue.close();
     redis.disconnect();
+    logRedis.disconnect();
   };
 }
 
 async function startWorker(config: Config, logger: Logger): Promise<Stop> {
   const connection = createWorkerConnection(config.REDIS_URL);
   const github = new GitHubApp(config, logger);
+  const logRedis = createLogConnection(config);
+  const store = new BuildLogStore({ redis: logRedis, config: config.logs, logger: logger.child({ component: 'logs' }), prefix: `${config.QUEUE_PREFIX}:log:` });
   const deps: WorkerDeps = {
     config,
     logger: logger.child({ role: 'worker' }),
     engine: new DockerodeEngine(createDockerClient(config.DOCKER_HOST)),
     state: new DeployState(connection, config.QUEUE_PREFIX),
     github: (installationId) => github.installation(installationId),
+    logSink: store,
+    logUrl: (jobId) => logUrl(config.logs.APP_BASE_URL, config.logs.LOG_SIGNING_KEY, jobId, config.logs.LOG_LINK_TTL_HOURS),
   };
   const queue = new DeployQueue(connection, { prefix: config.QUEUE_PREFIX });
   await reconcile(deps, queue.queue);
@@ -54,8 +70,10 @@ async function startWorker(config: Config, logger: Logger): Promise<Stop> {
   logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
   return async () => {
     await Promise.all(workers.map((w) => w.close()));
+    await store.close();
     await queue.close();
     connection.disconnect();
+    logRedis.disconnect();
   };
 }
 

@@ -1,11 +1,14 @@
 import type { Logger } from '../logger.js';
+import type { LogMetaInput, LogStatus } from '../logs/log-entry.js';
+import { compileSecrets, redactText } from '../logs/redactor.js';
 
-/** Where deploy output goes beyond the worker (the build-log store, streamed to viewers). */
+/** Where deploy output goes beyond the worker: the build-log store, streamed to viewers. */
 export interface LogSink {
+  open(id: string, meta: LogMetaInput): Promise<void>;
   append(id: string, text: string, source: 'build' | 'run' | 'worker'): Promise<void>;
+  setStatus(id: string, status: LogStatus, extra?: { url?: string }): Promise<void>;
+  end(id: string, conclusion: string): Promise<void>;
 }
-
-const TOKEN_PATTERN = /\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g;
 
 /**
  * One deploy's output: build lines, container start, health waits and the worker's own steps.
@@ -17,19 +20,17 @@ export class DeployLog {
   private bytes = 0;
   private capped = false;
   private pending: Promise<void> = Promise.resolve();
-  private readonly secrets: string[];
+  private readonly secrets: RegExp | undefined;
 
   constructor(
     private readonly id: string,
     private readonly opts: { maxBytes: number; tailSize?: number; secrets: string[]; sink?: LogSink; logger: Logger },
   ) {
-    this.secrets = opts.secrets.filter((s) => s.length >= 4);
+    this.secrets = compileSecrets(opts.secrets);
   }
 
   redact(text: string): string {
-    let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join('***');
-    return out.replace(TOKEN_PATTERN, '***');
+    return redactText(text, this.secrets);
   }
 
   /** A worker step, timestamped. */

@@ -32,6 +32,12 @@ export function publicUrl(config: Config, hostname: string): string {
   return `${config.TRAEFIK_TLS ? 'https' : 'http'}://${hostname}`;
 }
 
+/** Web URL of a commit on github.com or the configured GitHub Enterprise host. */
+export function commitUrl(config: Config, repository: string, sha: string): string {
+  const web = config.GHE_HOST ? `${config.GHE_PROTOCOL}://${config.GHE_HOST}` : 'https://github.com';
+  return `${web}/${repository}/commit/${sha}`;
+}
+
 /** The deploy job: source → build → run → health-gated swap → report. */
 export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, signal: AbortSignal): Promise<{ containerId: string; url: string }> {
   const data = job.data;
@@ -46,6 +52,8 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, signal:
   const hostname = environmentHostname(data.owner, data.repo, data.environment, deps.config.PREVIEW_DOMAIN);
   const url = publicUrl(deps.config, hostname);
   const started = Date.now();
+  await deps.logSink?.open(jobId, { repository: data.repository, sha: data.sha, environment: data.environment, commitUrl: commitUrl(deps.config, data.repository, data.sha), secrets: [token] });
+  await deps.logSink?.setStatus(jobId, 'building');
 
   // GitHub paces writes (a second apart): report progress alongside the build, never in its way.
   const announced = reporter
@@ -65,6 +73,8 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, signal:
       rows: [['Commit', `\`${data.sha}\``], ['Image', `\`${image}\``], ['URL', url], ['Build', `${(buildMs / 1000).toFixed(1)}s`], ['Health', `${(healthMs / 1000).toFixed(1)}s`], ['Total', `${((Date.now() - started) / 1000).toFixed(1)}s`]],
       notes: logUrl ? [`[Build log](${logUrl})`] : [],
     });
+    await deps.logSink?.setStatus(jobId, 'deployed', { url });
+    await deps.logSink?.end(jobId, 'success');
     await reporter.conclude('success', `Deployed to ${url}`, summary, url);
     await job.updateData({ ...job.data, concluded: true });
     logger.info({ containerId, url }, 'deploy succeeded');
@@ -83,6 +93,8 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, signal:
         notes: logUrl ? [`[Full build log](${logUrl})`] : [],
         logTail: log.tail(),
       });
+      await deps.logSink?.setStatus(jobId, 'failed');
+      await deps.logSink?.end(jobId, outcome.conclusion);
       await reporter.conclude(outcome.conclusion, outcome.title, summary);
       await job.updateData({ ...job.data, concluded: true });
       throw new UnrecoverableError(`${outcome.title}: ${log.redact(outcome.reason)}`);

@@ -49,6 +49,7 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
       GHE_HOST: github.host, GHE_PROTOCOL: 'http', REDIS_URL, DOCKER_HOST: 'unix:///var/run/docker.sock',
       PREVIEW_DOMAIN: 'preview.test', APP_BASE_URL: baseUrl, EDGE_NETWORK: network, PROBE_IMAGE: 'helvetia-base:latest',
       QUEUE_PREFIX: prefix, HEALTH_TIMEOUT_SECONDS: '20', DRAIN_SECONDS: '1', LOG_LEVEL: 'debug',
+      LOG_SIGNING_KEY: randomBytes(32).toString('hex'),
     };
     app = startCli(['app'], env);
     worker = startCli(['worker'], env);
@@ -117,6 +118,17 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
     expect(deployment).toMatchObject({ ref: v1, environment: 'production', production_environment: true });
     expect(deployStatuses().map((s) => s.state)).toEqual(['in_progress', 'success']);
     expect(deployStatuses().at(-1)!.environment_url).toBe(`http://${alias}.preview.test`);
+
+    // The check run and the deployment link to the signed build log served by the app.
+    const logLink = new URL(check.details_url);
+    expect(logLink.origin).toBe(baseUrl);
+    expect(deployStatuses().at(-1)!.log_url).toBe(check.details_url);
+    const text = await fetch(`${baseUrl}${logLink.pathname}.txt${logLink.search}`);
+    expect(text.status).toBe(200);
+    const body = await text.text();
+    expect(body).toContain('COPY www /www');
+    expect(body).toContain('is healthy');
+    expect((await fetch(`${baseUrl}${logLink.pathname}.txt`)).status).toBe(401);
   });
 
   it('never lets the installation token into job data, images, containers or logs', async () => {
@@ -132,6 +144,9 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
       dump.push(JSON.stringify(await d.getImage(img.Id).inspect()), JSON.stringify(await d.getImage(img.Id).history()));
     }
     for (const c of await appContainers()) dump.push(JSON.stringify(await d.getContainer(c.Id).inspect()));
+    for (const key of await redis.keys(`${prefix}:log:*`)) {
+      if ((await redis.type(key)) === 'stream') dump.push(JSON.stringify(await redis.xrange(key, '-', '+')));
+    }
     dump.push(app.output(), worker.output());
     const haystack = dump.join('\n');
     expect(haystack).toContain(REPO);

@@ -16,6 +16,7 @@ export function validEnv(overrides: Record<string, string | undefined> = {}): Re
     REDIS_URL,
     PREVIEW_DOMAIN: 'preview.example.test',
     APP_BASE_URL: 'http://127.0.0.1:3000',
+    LOG_SIGNING_KEY: 'test-log-signing-key-0123456789abcdef',
     ...overrides,
   };
 }

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config/load-config.js';
 import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
 import { GitHubApp } from '../../src/github/client.js';
 import { createLogger } from '../../src/logger.js';
+import { BuildLogStore, logUrl } from '../../src/logs/index.js';
 import { DeployQueue } from '../../src/queue/deploy-queue.js';
 import type { DeployJobData } from '../../src/queue/job-types.js';
 import { connectRedis, createProducerConnection } from '../../src/queue/redis.js';
@@ -40,6 +41,7 @@ export class PipelineHarness {
   producer!: Redis;
   workerConnection!: Redis;
   workers: Worker[] = [];
+  logs!: BuildLogStore;
   private deliveries = 0;
 
   constructor(private readonly overrides: Record<string, string> = {}) {}
@@ -59,12 +61,15 @@ export class PipelineHarness {
     this.workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     this.queue = new DeployQueue(this.producer, { prefix: this.prefix });
     const github = new GitHubApp(this.config, createLogger({ level: 'silent' }));
+    this.logs = new BuildLogStore({ redis: this.workerConnection, config: this.config.logs, logger: createLogger({ level: 'silent' }), prefix: `${this.prefix}:log:` });
     this.deps = {
       config: this.config,
       logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       engine: new DockerodeEngine(this.docker),
       state: new DeployState(this.workerConnection, this.prefix),
       github: (id) => github.installation(id),
+      logSink: this.logs,
+      logUrl: (jobId) => logUrl(this.config.logs.APP_BASE_URL, this.config.logs.LOG_SIGNING_KEY, jobId, 1),
     };
     if (startWorkers) this.startWorkers();
   }
@@ -103,6 +108,7 @@ export class PipelineHarness {
 
   async stop(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
+    await this.logs?.close();
     await this.queue?.queue.obliterate({ force: true }).catch(() => undefined);
     await this.queue?.close();
     const keys = await this.producer.keys(`${this.prefix}:*`);
