@@ -5,6 +5,25 @@ import { forwardHeaders } from './forward.js';
 /** Headers rebuilt by the proxy on an upgrade; framing headers stay so dockerd reads the same body. */
 const UPGRADE_DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'host', 'te', 'trailer', 'expect']);
 
+/** Resolves with `head` plus whatever more the client sends until at least `bytes` are there. */
+function readAtLeast(client: Duplex, head: Buffer, bytes: number): Promise<Buffer> {
+  if (head.length >= bytes) return Promise.resolve(head);
+  return new Promise((resolve) => {
+    const parts = [head];
+    let size = head.length;
+    const onData = (chunk: Buffer): void => {
+      parts.push(chunk);
+      size += chunk.length;
+      if (size < bytes) return;
+      client.off('data', onData);
+      client.pause();
+      resolve(Buffer.concat(parts));
+    };
+    client.on('data', onData);
+    client.once('close', () => resolve(Buffer.concat(parts)));
+  });
+}
+
 export interface UpgradeResult {
   /** Status of dockerd's answer (101, or 200 for a raw-stream hijack, or an error), 0 if none. */
   status: number;
@@ -37,12 +56,17 @@ export function relayUpgrade(
   up.once('data', (chunk: Buffer) => {
     status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(chunk.subarray(0, 32).toString('latin1'))?.[1] ?? 0);
   });
+  // dockerd drops request-body bytes it has buffered with the headers when it hijacks, but reads
+  // later ones as stdin: send head and declared body in one write, as a direct client would.
+  const declared = Number(headers['content-length'] ?? 0) || 0;
+  const body = readAtLeast(client, head, declared);
   up.on('connect', () => {
     up.setNoDelay(true);
-    up.write(`${lines.join('\r\n')}\r\n\r\n`);
-    if (head.length > 0) up.write(head);
-    client.pipe(up);
-    up.pipe(client);
+    void body.then((first) => {
+      up.write(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), first]));
+      client.pipe(up);
+      up.pipe(client);
+    });
   });
   up.on('error', (error) => {
     if (status !== 0 || !client.writable) return;

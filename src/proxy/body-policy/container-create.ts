@@ -54,9 +54,17 @@ const networkingConfig = struct({
  */
 const createBody = struct({ ...CONFIG_FIELDS, HostConfig: hostConfig, NetworkingConfig: networkingConfig });
 
+/**
+ * Keys dockerode copies from its options into the body (they are query parameters or client-side
+ * options; dockerd has no such fields and ignores them). Matched exactly and dropped.
+ */
+const CLIENT_KEYS = ['name', 'platform', 'abortSignal', 'authconfig'];
+
 export function checkContainerCreate(body: JsonValue, ctx: PolicyContext): JsonObject {
   if (body !== null && !isObject(body)) throw new PolicyError('json-type', 'container create body must be a JSON object');
-  const out = createBody(body ?? {}, '', ctx) as JsonObject;
+  const fields = Object.assign(Object.create(null), body) as JsonObject;
+  for (const key of CLIENT_KEYS) delete fields[key];
+  const out = createBody(fields, '', ctx) as JsonObject;
   out.Labels = withOwnerLabel(out.Labels);
   return out;
 }

@@ -17,6 +17,7 @@ const execCreate = struct({
   WorkingDir: str,
 });
 
+const EXEC_START_FIELDS = ['Detach', 'Tty', 'ConsoleSize'];
 const execStart = struct({ Detach: bool, Tty: bool, ConsoleSize: list(num) });
 
 const object = (body: JsonValue, what: string): JsonValue => {
@@ -28,6 +29,14 @@ const object = (body: JsonValue, what: string): JsonValue => {
 export const checkExecCreate = (body: JsonValue, ctx: PolicyContext): JsonObject =>
   execCreate(object(body, 'exec create'), '', ctx) as JsonObject;
 
-/** POST /exec/{id}/start without the upgrade handshake. */
-export const checkExecStart = (body: JsonValue, ctx: PolicyContext): JsonObject =>
-  execStart(object(body, 'exec start'), '', ctx) as JsonObject;
+/**
+ * POST /exec/{id}/start without the upgrade handshake. Its fields cannot widen privileges, so
+ * client-side extras (dockerode sends {"hijack":..,"stdin":..}) are dropped rather than refused.
+ */
+export function checkExecStart(body: JsonValue, ctx: PolicyContext): JsonObject {
+  const known = Object.create(null) as JsonObject;
+  for (const [key, value] of Object.entries(object(body, 'exec start') as JsonObject)) {
+    if (EXEC_START_FIELDS.some((f) => f.toUpperCase() === key.toUpperCase())) known[key] = value;
+  }
+  return execStart(known, '', ctx) as JsonObject;
+}
