@@ -10,7 +10,12 @@ const logger = createLogger({ level: 'silent' });
 describe('DeployLog', () => {
   it('redacts the installation token and anything shaped like a GitHub token before keeping a line', async () => {
     const stored: string[] = [];
-    const sink: LogSink = { append: async (_id, text) => void stored.push(text) };
+    const sink: LogSink = {
+      open: async () => undefined,
+      append: async (_id, text) => void stored.push(text),
+      setStatus: async () => undefined,
+      end: async () => undefined,
+    };
     const log = new DeployLog('job', { maxBytes: 10_000, secrets: ['s3cr3t-installation-token'], sink, logger });
     log.build('using s3cr3t-installation-token here');
     log.build(`leak ghp_${'a'.repeat(36)} and github_pat_${'B'.repeat(30)}`);
