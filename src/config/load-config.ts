@@ -54,6 +54,9 @@ const schema = z.object({
   CONTAINER_PORT: intVar(8080, 1, 65535),
   HEALTH_TIMEOUT_SECONDS: intVar(60, 1, 3600),
   DRAIN_SECONDS: intVar(3, 0, 300),
+  PREVIEW_TTL_HOURS: intVar(72, 1, 24 * 365),
+  PREVIEW_MAX_PER_REPO: intVar(10, 1, 1000),
+  RECONCILE_INTERVAL_SECONDS: intVar(300, 5, 86400),
 });
 
 export type Config = Readonly<

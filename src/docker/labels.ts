@@ -7,6 +7,7 @@ export const LABEL = {
   job: 'cloud.helvetia.job',
   hostname: 'cloud.helvetia.hostname',
   role: 'cloud.helvetia.role',
+  installation: 'cloud.helvetia.installation',
 } as const;
 
 export interface DeploymentIdentity {
@@ -16,6 +17,8 @@ export interface DeploymentIdentity {
   environment: string;
   sha: string;
   jobId: string;
+  /** GitHub App installation, so the reconciler can ask GitHub about the environment later. */
+  installationId: number;
 }
 
 /** Ownership and identity labels (no routing). Used for images, app containers and probes. */
@@ -26,6 +29,7 @@ export function ownershipLabels(id: DeploymentIdentity, role: 'app' | 'probe' | 
     [LABEL.environment]: id.environment,
     [LABEL.sha]: id.sha,
     [LABEL.job]: id.jobId,
+    [LABEL.installation]: String(id.installationId),
     [LABEL.role]: role,
   };
 }

@@ -38,9 +38,22 @@ export async function startCheck(octokit: GitHubClient, input: RepoRef & { check
   });
 }
 
+/** Buttons on a concluded check run; GitHub sends them back as check_run.requested_action. */
+export interface CheckAction {
+  label: string;
+  description: string;
+  identifier: 'redeploy' | 'destroy' | 'approve';
+}
+
+export const ACTIONS = {
+  redeploy: { label: 'Redeploy', description: 'Build and deploy this commit again', identifier: 'redeploy' },
+  destroy: { label: 'Destroy preview', description: 'Remove this preview environment', identifier: 'destroy' },
+  approve: { label: 'Approve preview', description: 'Build this fork commit (writers only)', identifier: 'approve' },
+} as const satisfies Record<string, CheckAction>;
+
 export async function completeCheck(
   octokit: GitHubClient,
-  input: RepoRef & { checkRunId: number; conclusion: CheckConclusion; title: string; summary: string; detailsUrl?: string },
+  input: RepoRef & { checkRunId: number; conclusion: CheckConclusion; title: string; summary: string; detailsUrl?: string; actions?: CheckAction[] },
 ): Promise<void> {
   await octokit.rest.checks.update({
     owner: input.owner,
@@ -51,5 +64,6 @@ export async function completeCheck(
     completed_at: new Date().toISOString(),
     ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
     output: { title: input.title, summary: input.summary },
+    ...(input.actions?.length ? { actions: input.actions } : {}),
   });
 }

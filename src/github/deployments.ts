@@ -46,3 +46,14 @@ export async function setDeploymentStatus(
     auto_inactive: true,
   });
 }
+
+/** Marks every still-active Deployment of an environment inactive (the environment is gone). */
+export async function deactivateEnvironment(octokit: GitHubClient, input: { owner: string; repo: string; environment: string; description: string }): Promise<number[]> {
+  const { data } = await octokit.rest.repos.listDeployments({ owner: input.owner, repo: input.repo, environment: input.environment, per_page: 30 });
+  const ids: number[] = [];
+  for (const deployment of data) {
+    await setDeploymentStatus(octokit, { owner: input.owner, repo: input.repo, deploymentId: deployment.id, state: 'inactive', description: input.description });
+    ids.push(deployment.id);
+  }
+  return ids;
+}

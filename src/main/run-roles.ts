@@ -50,26 +50,28 @@ async function startWorker(config: Config, logger: Logger): Promise<Stop> {
   const github = new GitHubApp(config, logger);
   const logRedis = createLogConnection(config);
   const store = new BuildLogStore({ redis: logRedis, config: config.logs, logger: logger.child({ component: 'logs' }), prefix: `${config.QUEUE_PREFIX}:log:` });
+  const queue = new DeployQueue(connection, { prefix: config.QUEUE_PREFIX });
   const deps: WorkerDeps = {
     config,
     logger: logger.child({ role: 'worker' }),
     engine: new DockerodeEngine(createDockerClient(config.DOCKER_HOST)),
     state: new DeployState(connection, config.QUEUE_PREFIX),
+    supersession: queue.supersession,
     github: (installationId) => github.installation(installationId),
     logSink: store,
     logUrl: (jobId) => logUrl(config.logs.APP_BASE_URL, config.logs.LOG_SIGNING_KEY, jobId, config.logs.LOG_LINK_TTL_HOURS),
   };
-  const queue = new DeployQueue(connection, { prefix: config.QUEUE_PREFIX });
   await reconcile(deps, queue.queue);
-  const workers = createWorkers(connection, deps, {
+  const workers = await createWorkers(connection, deps, {
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
     lockDuration: config.WORKER_LOCK_SECONDS * 1000,
     stalledInterval: config.WORKER_LOCK_SECONDS * 1000,
-  });
+    reconcileEveryMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
+  }, queue);
   logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
   return async () => {
-    await Promise.all(workers.map((w) => w.close()));
+    await workers.close();
     await store.close();
     await queue.close();
     connection.disconnect();

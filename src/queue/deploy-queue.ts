@@ -1,6 +1,17 @@
 import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ANNOUNCE_QUEUE, DEPLOY_QUEUE, deployJobId, type DeployJobData } from './job-types.js';
+import { Supersession } from './supersession.js';
+import {
+  ANNOUNCE_QUEUE,
+  commandJobId,
+  DEPLOY_QUEUE,
+  deployJobId,
+  teardownJobId,
+  type CommandJobData,
+  type DeployJobData,
+  type PipelineJobData,
+  type TeardownJobData,
+} from './job-types.js';
 
 export interface QueueOptions {
   /** BullMQ key prefix (tests use a unique one). */
@@ -17,44 +28,43 @@ export const DEPLOY_JOB_OPTIONS: JobsOptions = {
 };
 
 const ANNOUNCE_JOB_OPTIONS: JobsOptions = {
+  ...DEPLOY_JOB_OPTIONS,
   attempts: 5,
   backoff: { type: 'exponential', delay: 1000 },
-  removeOnComplete: { age: 24 * 3600, count: 1000 },
-  removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
   // GitHub being down must not block the build: the worker creates the check run itself then.
   ignoreDependencyOnFailure: true,
 };
 
 /**
- * Producer side of the deploy pipeline. Each deploy is a flow: an `announce` child (creates the
- * queued check run, off the webhook path) and the `deploy` parent, which runs once it is done.
+ * Producer side of the pipeline. A deploy is a flow: an `announce` child (creates the queued check
+ * run, off the webhook path) and the `deploy` parent, which runs once it is done. Teardowns and
+ * commands are plain jobs on the same queue. Every call resolves only once Redis stored the job.
  */
 export class DeployQueue {
-  readonly queue: Queue<DeployJobData>;
+  readonly queue: Queue<PipelineJobData>;
+  readonly supersession: Supersession;
   private readonly announce: Queue<DeployJobData>;
   private readonly flows: FlowProducer;
 
   constructor(connection: Redis, options: QueueOptions = {}) {
     const prefix = options.prefix;
-    this.queue = new Queue<DeployJobData>(DEPLOY_QUEUE, { connection, prefix });
+    this.queue = new Queue<PipelineJobData>(DEPLOY_QUEUE, { connection, prefix });
     this.announce = new Queue<DeployJobData>(ANNOUNCE_QUEUE, { connection, prefix });
     this.flows = new FlowProducer({ connection, prefix });
+    this.supersession = new Supersession(connection, prefix ?? 'bull');
   }
 
   /**
-   * Stores the job in Redis and resolves only then. Idempotent per delivery + SHA: a duplicate
-   * delivery creates nothing; a redelivery of a delivery whose job failed builds again.
+   * Idempotent per delivery + SHA: a duplicate delivery creates nothing; a redelivery of a
+   * delivery whose job failed builds again. The new job becomes the environment's latest, which
+   * cancels older queued or running deploys of that environment.
    */
   async enqueue(data: DeployJobData): Promise<EnqueueResult> {
     const jobId = deployJobId(data.deliveryId, data.sha);
-    let status: EnqueueResult['status'] = 'enqueued';
-    const existing = await this.queue.getJob(jobId);
-    if (existing) {
-      const state = await existing.getState();
-      if (state !== 'failed') return { jobId, status: 'duplicate' };
-      await this.removeFlow(jobId);
-      status = 're-enqueued';
-    }
+    const status = await this.admit(jobId);
+    if (status === 'duplicate') return { jobId, status };
+    // Claim first: the job must never start while an older one still counts as the latest.
+    await this.supersession.claim(data, jobId, data.sha);
     await this.flows.add({
       name: 'deploy',
       queueName: DEPLOY_QUEUE,
@@ -65,9 +75,32 @@ export class DeployQueue {
     return { jobId, status };
   }
 
-  private async removeFlow(jobId: string): Promise<void> {
+  /** Removes an environment; supersedes any deploy of it still queued or running. */
+  async enqueueTeardown(data: TeardownJobData): Promise<EnqueueResult> {
+    const jobId = teardownJobId(data.deliveryId, data.environment);
+    const status = await this.admit(jobId);
+    if (status === 'duplicate') return { jobId, status };
+    await this.supersession.claim(data, jobId, 'teardown');
+    await this.queue.add('teardown', data, { ...DEPLOY_JOB_OPTIONS, attempts: 3, jobId });
+    return { jobId, status };
+  }
+
+  async enqueueCommand(data: CommandJobData): Promise<EnqueueResult> {
+    const jobId = commandJobId(data.deliveryId);
+    const status = await this.admit(jobId);
+    if (status === 'duplicate') return { jobId, status };
+    await this.queue.add('command', data, { ...DEPLOY_JOB_OPTIONS, jobId });
+    return { jobId, status };
+  }
+
+  /** Decides whether a job id may be added: new, a retry of a failed one, or a duplicate. */
+  private async admit(jobId: string): Promise<'enqueued' | 're-enqueued' | 'duplicate'> {
+    const existing = await this.queue.getJob(jobId);
+    if (!existing) return 'enqueued';
+    if ((await existing.getState()) !== 'failed') return 'duplicate';
     await this.queue.remove(jobId, { removeChildren: true });
     await this.announce.remove(`${jobId}-announce`);
+    return 're-enqueued';
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,8 @@
 import type { ApplicationFunction } from 'probot';
 import type { Logger } from '../logger.js';
 import type { DeployQueue } from '../queue/deploy-queue.js';
+import { mapCheckEvent, mapSlashCommand } from './commands.js';
+import { mapPullRequest, type PullRequestPayload } from './pull-request.js';
 import { mapPush, type PushPayload } from './push.js';
 
 export interface AppDeps {
@@ -26,16 +28,32 @@ export function helvetiaApp(deps: AppDeps): ApplicationFunction {
     app.on('push', async (context) => {
       const log = deps.logger.child({ deliveryId: context.id, event: 'push' });
       const decision = mapPush(context.id, context.payload as unknown as PushPayload);
-      if ('ignored' in decision) {
-        log.debug({ reason: decision.ignored }, 'push ignored');
-        return;
-      }
+      if ('ignored' in decision) return log.debug({ reason: decision.ignored }, 'push ignored');
       const result = await deps.queue.enqueue(decision.job);
       log.info({ jobId: result.jobId, sha: decision.job.sha, status: result.status }, 'deploy enqueued');
     });
-    app.on(['check_run', 'check_suite'], async (context) => {
+
+    app.on('pull_request', async (context) => {
+      const log = deps.logger.child({ deliveryId: context.id, event: `pull_request.${context.payload.action}` });
+      const decision = mapPullRequest(context.id, context.payload as unknown as PullRequestPayload);
+      if ('ignored' in decision) return log.debug({ reason: decision.ignored }, 'pull request event ignored');
+      const result = 'deploy' in decision ? await deps.queue.enqueue(decision.deploy) : await deps.queue.enqueueTeardown(decision.teardown);
+      log.info({ jobId: result.jobId, status: result.status }, 'pull request job enqueued');
+    });
+
+    app.on('issue_comment.created', async (context) => {
+      const command = mapSlashCommand(context.id, context.payload as never);
+      if (!command) return;
+      const result = await deps.queue.enqueueCommand(command);
+      deps.logger.info({ deliveryId: context.id, command: command.command, jobId: result.jobId }, 'slash command enqueued');
+    });
+
+    app.on(['check_run.requested_action', 'check_run.rerequested', 'check_suite.rerequested'], async (context) => {
       if (!isOwnCheck(context.payload, deps.appId)) return;
-      deps.logger.debug({ deliveryId: context.id, action: context.payload.action }, 'own check event');
+      const command = mapCheckEvent(context.id, context.payload as never);
+      if (!command) return;
+      const result = await deps.queue.enqueueCommand(command);
+      deps.logger.info({ deliveryId: context.id, command: command.command, jobId: result.jobId }, 'check action enqueued');
     });
   };
 }

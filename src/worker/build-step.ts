@@ -1,49 +1,58 @@
 import type { Config } from '../config/load-config.js';
+import { parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig } from '../config/repo-config.js';
 import { BuildError, type DockerEngine } from '../docker/engine.js';
 import { environmentLabel } from '../docker/hostname.js';
 import { ownershipLabels, type DeploymentIdentity } from '../docker/labels.js';
-import { tarballToContext } from '../github/build-context.js';
+import { packContext, readSourceArchive, sourceFile, type SourceEntry } from '../github/build-context.js';
 import type { GitHubClient } from '../github/client.js';
 import { downloadTarball } from '../github/tarball.js';
 import type { DeployJobData } from '../queue/job-types.js';
-import { DeployTimeoutError } from './deploy-errors.js';
+import { DeployTimeoutError, dockerMessage } from './deploy-errors.js';
 import type { DeployLog } from './deploy-log.js';
 
 const MAX_SOURCE_BYTES = 512 * 1024 * 1024;
 
 /** Image reference per repository and commit: `helvetia/<repo>--<owner>:<sha>`. */
-export function imageTag(data: DeployJobData): string {
+export function imageTag(data: Pick<DeployJobData, 'owner' | 'repo' | 'sha'>): string {
   return `helvetia/${environmentLabel(data.owner, data.repo, 'production')}:${data.sha}`;
 }
 
-/**
- * Fetches exactly `data.sha` through the GitHub API and builds it with the Docker engine under
- * memory/CPU limits and a timeout. Resolves with the image tag.
- */
+/** Downloads exactly `data.sha` through the GitHub API and reads its .helvetia.yml (at that commit). */
+export async function sourceStep(input: { data: DeployJobData; octokit: GitHubClient; config: Config; log: DeployLog }): Promise<{ entries: SourceEntry[]; repoConfig: RepoConfig }> {
+  const { data, config, log } = input;
+  log.step(`fetching ${data.repository}@${data.sha} through the GitHub API`);
+  const archive = await downloadTarball(input.octokit, { owner: data.owner, repo: data.repo, sha: data.sha, maxBytes: MAX_SOURCE_BYTES });
+  const entries = await readSourceArchive(archive, MAX_SOURCE_BYTES * 4);
+  const text = sourceFile(entries, REPO_CONFIG_FILE);
+  const repoConfig = parseRepoConfig(text, { memoryMb: config.RUN_MEMORY_MB, cpus: config.RUN_CPUS, port: config.CONTAINER_PORT });
+  log.step(text === undefined ? `no ${REPO_CONFIG_FILE}: using defaults` : `read ${REPO_CONFIG_FILE}`);
+  return { entries, repoConfig };
+}
+
+/** Builds the image with the Docker engine under memory/CPU limits and a timeout. */
 export async function buildStep(input: {
   data: DeployJobData;
   identity: DeploymentIdentity;
-  octokit: GitHubClient;
+  entries: SourceEntry[];
+  repoConfig: RepoConfig;
   engine: DockerEngine;
   config: Config;
   log: DeployLog;
   signal: AbortSignal;
 }): Promise<{ image: string; buildMs: number }> {
-  const { data, config, log } = input;
-  log.step(`fetching ${data.repository}@${data.sha} through the GitHub API`);
-  const archive = await downloadTarball(input.octokit, { owner: data.owner, repo: data.repo, sha: data.sha, maxBytes: MAX_SOURCE_BYTES });
-  const context = await tarballToContext(archive, { maxBytes: MAX_SOURCE_BYTES * 4, capture: ['.helvetia.yml'] });
-  const image = imageTag(data);
-  log.step(`building ${image} (Dockerfile, ${config.BUILD_MEMORY_MB} MB, ${config.BUILD_CPUS} CPU, timeout ${config.BUILD_TIMEOUT_SECONDS}s)`);
+  const { config, log, repoConfig } = input;
+  const context = await packContext(input.entries, repoConfig.context);
+  const image = imageTag(input.data);
+  log.step(`building ${image} from ${repoConfig.context}/${repoConfig.dockerfile} (${config.BUILD_MEMORY_MB} MB, ${config.BUILD_CPUS} CPU, timeout ${config.BUILD_TIMEOUT_SECONDS}s)`);
   const timeout = AbortSignal.timeout(config.BUILD_TIMEOUT_SECONDS * 1000);
   const signal = AbortSignal.any([timeout, input.signal]);
   const started = Date.now();
   try {
     await input.engine.build(
       {
-        context: context.tar,
+        context,
         tag: image,
-        dockerfile: 'Dockerfile',
+        dockerfile: repoConfig.dockerfile,
         labels: ownershipLabels(input.identity, 'image'),
         memoryBytes: config.BUILD_MEMORY_MB * 1024 * 1024,
         cpus: config.BUILD_CPUS,
@@ -52,11 +61,11 @@ export async function buildStep(input: {
       (line) => log.build(line),
     );
   } catch (error) {
-    if (timeout.aborted) throw new DeployTimeoutError(`the build did not finish within ${config.BUILD_TIMEOUT_SECONDS}s`);
     if (input.signal.aborted) throw input.signal.reason;
+    if (timeout.aborted) throw new DeployTimeoutError(`the build did not finish within ${config.BUILD_TIMEOUT_SECONDS}s`);
     if (error instanceof BuildError) throw error;
     const code = (error as { statusCode?: number }).statusCode;
-    if (code === 400 || code === 403) throw new BuildError((error as { json?: { message?: string } }).json?.message ?? String(error));
+    if (code === 400 || code === 403 || code === 500) throw new BuildError(dockerMessage(error));
     throw error;
   }
   const buildMs = Date.now() - started;

@@ -1,9 +1,14 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createQueuedCheck, completeCheck } from '../github/checks.js';
+import { completeCheck, createQueuedCheck } from '../github/checks.js';
 import { renderSummary } from '../github/summary.js';
-import { ANNOUNCE_QUEUE, DEPLOY_QUEUE, type AnnounceResult, type DeployJobData } from '../queue/job-types.js';
-import { runDeploy, type WorkerDeps } from './run-deploy.js';
+import type { DeployQueue } from '../queue/deploy-queue.js';
+import { ANNOUNCE_QUEUE, DEPLOY_QUEUE, type AnnounceResult, type CommandJobData, type DeployJobData, type PipelineJobData, type TeardownJobData } from '../queue/job-types.js';
+import type { CancelMessage } from '../queue/supersession.js';
+import { reconcilePreviews } from './reconcile-previews.js';
+import { runCommand } from './run-command.js';
+import { runDeploy, type RunningData, type WorkerDeps } from './run-deploy.js';
+import { runTeardown } from './run-teardown.js';
 
 export interface WorkerTuning {
   prefix?: string;
@@ -12,9 +17,14 @@ export interface WorkerTuning {
   lockDuration?: number;
   stalledInterval?: number;
   maxStalledCount?: number;
+  /** How often the preview reconciler runs (ms); 0 disables it. */
+  reconcileEveryMs?: number;
 }
 
-type RunningData = DeployJobData & { checkRunId?: number; concluded?: boolean };
+export interface Workers {
+  workers: Worker[];
+  close(): Promise<void>;
+}
 
 /** Concludes the check run of a job that failed outside the processor (e.g. stalled too often). */
 async function concludeAbandoned(job: Job<RunningData>, deps: WorkerDeps, reason: string): Promise<void> {
@@ -22,21 +32,18 @@ async function concludeAbandoned(job: Job<RunningData>, deps: WorkerDeps, reason
   if (data.concluded || data.checkRunId === undefined) return;
   const { octokit } = await deps.github(data.installationId);
   await completeCheck(octokit, {
-    owner: data.owner,
-    repo: data.repo,
-    checkRunId: data.checkRunId,
-    conclusion: 'failure',
-    title: 'Deploy interrupted',
+    owner: data.owner, repo: data.repo, checkRunId: data.checkRunId, conclusion: 'failure', title: 'Deploy interrupted',
     summary: renderSummary({ title: 'Deploy interrupted', rows: [['Commit', `\`${data.sha}\``], ['Reason', reason]] }),
   });
   await deps.state.untrackCheck(job.id!);
 }
 
 /**
- * The two BullMQ workers of the worker role: `announce` (queued check runs, quick) and `deploy`.
- * Both use a connection with maxRetriesPerRequest: null; close them with close() on SIGTERM.
+ * The worker role: `announce` (queued check runs, quick) and the pipeline queue (deploy, teardown,
+ * command, reconcile). Connections use maxRetriesPerRequest: null; cancel messages from
+ * "latest commit wins" abort the running job they name.
  */
-export function createWorkers(connection: Redis, deps: WorkerDeps, tuning: WorkerTuning): Worker[] {
+export async function createWorkers(connection: Redis, deps: WorkerDeps, tuning: WorkerTuning, queue: DeployQueue): Promise<Workers> {
   const common = {
     connection,
     prefix: tuning.prefix,
@@ -49,33 +56,49 @@ export function createWorkers(connection: Redis, deps: WorkerDeps, tuning: Worke
     async (job) => {
       const { octokit } = await deps.github(job.data.installationId);
       const parentId = job.parent?.id ?? job.id!.replace(/-announce$/, '');
-      const checkRunId = await createQueuedCheck(octokit, {
-        owner: job.data.owner,
-        repo: job.data.repo,
-        sha: job.data.sha,
-        externalId: parentId,
-        detailsUrl: deps.logUrl?.(parentId),
-      });
+      const checkRunId = await createQueuedCheck(octokit, { owner: job.data.owner, repo: job.data.repo, sha: job.data.sha, externalId: parentId, detailsUrl: deps.logUrl?.(parentId) });
       await deps.state.trackCheck({ jobId: parentId, owner: job.data.owner, repo: job.data.repo, installationId: job.data.installationId, checkRunId });
       return { checkRunId };
     },
     { ...common, concurrency: 8 },
   );
-  const deploy = new Worker<RunningData>(DEPLOY_QUEUE, (job, _token, signal) => runDeploy(job, deps, signal ?? new AbortController().signal), {
-    ...common,
-    concurrency: tuning.concurrency,
-  });
-  deploy.on('failed', (job, error) => {
-    if (!job || job.data.concluded) return;
+  const pipeline = new Worker<PipelineJobData>(
+    DEPLOY_QUEUE,
+    async (job, _token, signal) => {
+      const abort = signal ?? new AbortController().signal;
+      switch (job.name) {
+        case 'deploy': return runDeploy(job as Job<RunningData>, deps, abort);
+        case 'teardown': return runTeardown(job as Job<TeardownJobData>, deps);
+        case 'command': return runCommand(job as Job<CommandJobData>, deps, queue);
+        case 'reconcile': return reconcilePreviews(deps, queue);
+        default: throw new Error(`unknown job ${job.name}`);
+      }
+    },
+    { ...common, concurrency: tuning.concurrency },
+  );
+  pipeline.on('failed', (job, error) => {
+    if (!job || job.name !== 'deploy' || (job.data as RunningData).concluded) return;
     const attemptsLeft = (job.opts.attempts ?? 1) - job.attemptsMade;
     if (attemptsLeft > 0 && !/stalled/i.test(error.message)) return;
-    concludeAbandoned(job, deps, error.message).catch((err: unknown) =>
-      deps.logger.error({ err, jobId: job.id }, 'could not conclude the check run of an abandoned job'),
-    );
+    concludeAbandoned(job as Job<RunningData>, deps, error.message).catch((err: unknown) => deps.logger.error({ err, jobId: job.id }, 'could not conclude the check run of an abandoned job'));
   });
   announce.on('failed', (job, err) => deps.logger.warn({ err, jobId: job?.id }, 'could not announce a deploy on GitHub'));
-  for (const worker of [announce, deploy]) {
-    worker.on('error', (err) => deps.logger.error({ err, queue: worker.name }, 'worker error'));
+  for (const worker of [announce, pipeline]) worker.on('error', (err) => deps.logger.error({ err, queue: worker.name }, 'worker error'));
+
+  const subscriber = connection.duplicate();
+  await subscriber.subscribe(deps.supersession.channel);
+  subscriber.on('message', (_channel, raw) => {
+    const message = JSON.parse(raw) as CancelMessage;
+    if (pipeline.cancelJob(message.jobId, message.by)) deps.logger.info(message, 'cancelled a superseded deploy');
+  });
+  if (tuning.reconcileEveryMs) {
+    await queue.queue.upsertJobScheduler('reconcile-previews', { every: tuning.reconcileEveryMs }, { name: 'reconcile', data: {} as PipelineJobData, opts: { removeOnComplete: 10, removeOnFail: 50 } });
   }
-  return [announce, deploy];
+  return {
+    workers: [announce, pipeline],
+    close: async () => {
+      await Promise.all([announce.close(), pipeline.close()]);
+      subscriber.disconnect();
+    },
+  };
 }

@@ -3,6 +3,7 @@ import { BuildError } from '../docker/engine.js';
 import { SourceError } from '../github/build-context.js';
 import type { CheckConclusion } from '../github/checks.js';
 import { UnhealthyError } from './health.js';
+import { RepoConfigError } from '../config/repo-config.js';
 
 export class DeployTimeoutError extends Error {
   override readonly name = 'DeployTimeoutError';
@@ -11,6 +12,14 @@ export class DeployTimeoutError extends Error {
 /** Docker (or our proxy) refused the request: retrying cannot change the answer. */
 export class DockerRefusedError extends Error {
   override readonly name = 'DockerRefusedError';
+}
+
+/** A newer commit (or a teardown) replaced this deploy: it stops and concludes `cancelled`. */
+export class SupersededError extends Error {
+  override readonly name = 'SupersededError';
+  constructor(readonly by: string) {
+    super(by === 'teardown' ? 'superseded: the preview is being removed' : `superseded by ${by}`);
+  }
 }
 
 export interface Classified {
@@ -24,6 +33,8 @@ export interface Classified {
 /** Maps an error from any deploy step to what GitHub is told and whether BullMQ may retry. */
 export function classify(error: unknown): Classified {
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof SupersededError) return { conclusion: 'cancelled', title: error.by === 'teardown' ? 'Cancelled' : `Superseded by ${error.by.slice(0, 7)}`, reason: message, final: true };
+  if (error instanceof RepoConfigError) return { conclusion: 'failure', title: 'Invalid .helvetia.yml', reason: message, final: true };
   if (error instanceof DeployTimeoutError) return { conclusion: 'timed_out', title: 'Timed out', reason: message, final: true };
   if (error instanceof BuildError) return { conclusion: 'failure', title: 'Build failed', reason: message, final: true };
   if (error instanceof UnhealthyError) return { conclusion: 'failure', title: 'Container never became healthy', reason: message, final: true };

@@ -13,7 +13,7 @@ export interface OpenCheck {
  * the check runs it opened but has not concluded yet.
  */
 export class DeployState {
-  constructor(private readonly redis: Redis, private readonly prefix = 'helvetia') {}
+  constructor(readonly redis: Redis, readonly prefix = 'helvetia') {}
 
   private key(name: string): string {
     return `${this.prefix}:${name}`;
@@ -29,6 +29,30 @@ export class DeployState {
 
   async clearLive(repository: string, environment: string): Promise<void> {
     await this.redis.hdel(this.key('live'), `${repository}@${environment}`);
+  }
+
+  /** A writer approved building `sha` of a fork pull request (a new push needs a new approval). */
+  async approve(repository: string, pullRequest: number, sha: string, by: string): Promise<void> {
+    await this.redis.set(this.key(`approved:${repository}#${pullRequest}:${sha}`), by, 'EX', 30 * 24 * 3600);
+  }
+
+  async approvedBy(repository: string, pullRequest: number, sha: string): Promise<string | undefined> {
+    return (await this.redis.get(this.key(`approved:${repository}#${pullRequest}:${sha}`))) ?? undefined;
+  }
+
+  /** When each environment was last deployed (for PREVIEW_TTL_HOURS). */
+  async touch(repository: string, environment: string, at = Date.now()): Promise<void> {
+    await this.redis.hset(this.key('deployed-at'), `${repository}@${environment}`, String(at));
+  }
+
+  async deployedAt(repository: string, environment: string): Promise<number | undefined> {
+    const value = await this.redis.hget(this.key('deployed-at'), `${repository}@${environment}`);
+    return value === null ? undefined : Number(value);
+  }
+
+  async forget(repository: string, environment: string): Promise<void> {
+    await this.redis.hdel(this.key('deployed-at'), `${repository}@${environment}`);
+    await this.clearLive(repository, environment);
   }
 
   async trackCheck(check: OpenCheck): Promise<void> {

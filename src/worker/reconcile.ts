@@ -3,7 +3,7 @@ import type { DockerEngine } from '../docker/engine.js';
 import { LABEL } from '../docker/labels.js';
 import { completeCheck } from '../github/checks.js';
 import { renderSummary } from '../github/summary.js';
-import type { DeployJobData } from '../queue/job-types.js';
+import type { PipelineJobData } from '../queue/job-types.js';
 import type { WorkerDeps } from './run-deploy.js';
 
 const IN_FLIGHT = new Set(['active', 'waiting', 'waiting-children', 'delayed', 'prioritized']);
@@ -19,7 +19,7 @@ export interface ReconcileReport {
  * flight (a crashed worker's half-done work), keeping each environment's live container, and
  * concludes check runs nobody will finish.
  */
-export async function reconcile(deps: WorkerDeps, queue: Queue<DeployJobData>): Promise<ReconcileReport> {
+export async function reconcile(deps: WorkerDeps, queue: Queue<PipelineJobData>): Promise<ReconcileReport> {
   const report: ReconcileReport = { removedContainers: [], removedImages: [], concludedChecks: [] };
   const stateOf = async (jobId: string | undefined) => {
     const job = jobId ? await queue.getJob(jobId) : undefined;

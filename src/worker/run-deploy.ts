@@ -7,10 +7,12 @@ import type { InstallationClient } from '../github/client.js';
 import { renderSummary } from '../github/summary.js';
 import type { Logger } from '../logger.js';
 import type { AnnounceResult, DeployJobData } from '../queue/job-types.js';
-import { buildStep } from './build-step.js';
-import { classify } from './deploy-errors.js';
+import type { Supersession } from '../queue/supersession.js';
+import { buildStep, sourceStep } from './build-step.js';
+import { classify, SupersededError } from './deploy-errors.js';
 import { DeployLog, type LogSink } from './deploy-log.js';
 import type { DeployState } from './deploy-state.js';
+import { previewGate } from './preview-gate.js';
 import { Reporter } from './reporter.js';
 import { runStep } from './run-step.js';
 
@@ -19,6 +21,7 @@ export interface WorkerDeps {
   logger: Logger;
   engine: DockerEngine;
   state: DeployState;
+  supersession: Supersession;
   github: (installationId: number) => Promise<InstallationClient>;
   logSink?: LogSink;
   /** Signed link to the build log of a job, when the log endpoint is configured. */
@@ -26,7 +29,9 @@ export interface WorkerDeps {
 }
 
 /** Job data the worker adds while running, so a retry or a stalled re-run reuses GitHub objects. */
-type RunningData = DeployJobData & { checkRunId?: number; deploymentId?: number; concluded?: boolean };
+export type RunningData = DeployJobData & { checkRunId?: number; deploymentId?: number; concluded?: boolean };
+
+export type DeployOutcome = { status: 'deployed'; containerId: string; url: string } | { status: 'skipped'; reason: string };
 
 export function publicUrl(config: Config, hostname: string): string {
   return `${config.TRAEFIK_TLS ? 'https' : 'http'}://${hostname}`;
@@ -38,67 +43,107 @@ export function commitUrl(config: Config, repository: string, sha: string): stri
   return `${web}/${repository}/commit/${sha}`;
 }
 
-/** The deploy job: source → build → run → health-gated swap → report. */
-export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, signal: AbortSignal): Promise<{ containerId: string; url: string }> {
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/** The deploy job: gate → source → build → run → health-gated swap → report. Latest commit wins. */
+export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSignal: AbortSignal): Promise<DeployOutcome> {
   const data = job.data;
   const jobId = job.id!;
-  const logger = deps.logger.child({ jobId, deliveryId: data.deliveryId, sha: data.sha, repository: data.repository });
+  const logger = deps.logger.child({ jobId, deliveryId: data.deliveryId, sha: data.sha, repository: data.repository, environment: data.environment });
   const { octokit, token } = await deps.github(data.installationId);
-  const log = new DeployLog(jobId, { maxBytes: deps.config.BUILD_LOG_MAX_BYTES, secrets: [token], sink: deps.logSink, logger });
   const children = Object.values(await job.getChildrenValues<AnnounceResult>());
   const logUrl = deps.logUrl?.(jobId);
   const reporter = new Reporter(octokit, data, jobId, deps.state, data.checkRunId ?? children[0]?.checkRunId, logUrl);
-  const identity: DeploymentIdentity = { repository: data.repository, environment: data.environment, sha: data.sha, jobId };
+  const markConcluded = () => job.updateData({ ...job.data, checkRunId: reporter.checkRunId, concluded: true });
+  const cancel = new AbortController();
+  jobSignal.addEventListener('abort', () => cancel.abort(new SupersededError(String(jobSignal.reason ?? 'a newer deploy'))), { once: true });
+  const assertLatest = async () => {
+    if (cancel.signal.aborted) throw cancel.signal.reason;
+    const by = await deps.supersession.supersededBy(data, jobId);
+    if (by) throw new SupersededError(by);
+  };
+
+  try {
+    await assertLatest();
+  } catch (error) {
+    const { title, reason } = classify(error);
+    await reporter.conclude('cancelled', title, renderSummary({ title, rows: [['Commit', `\`${data.sha}\``], ['Reason', reason]] }));
+    await markConcluded();
+    return { status: 'skipped', reason };
+  }
+  const gate = await previewGate(data, deps);
+  if (!gate.proceed) {
+    await reporter.conclude(gate.conclusion, gate.title, renderSummary({ title: gate.title, rows: [['Commit', `\`${data.sha}\``]], notes: [gate.reason] }));
+    await reporter.comment({ state: gate.comment, sha: data.sha, note: gate.reason });
+    await markConcluded();
+    logger.info({ reason: gate.title }, 'deploy held at the gate');
+    return { status: 'skipped', reason: gate.title };
+  }
+
+  const log = new DeployLog(jobId, { maxBytes: deps.config.BUILD_LOG_MAX_BYTES, secrets: [token], sink: deps.logSink, logger });
+  const identity: DeploymentIdentity = { repository: data.repository, environment: data.environment, sha: data.sha, jobId, installationId: data.installationId };
   const hostname = environmentHostname(data.owner, data.repo, data.environment, deps.config.PREVIEW_DOMAIN);
   const url = publicUrl(deps.config, hostname);
   const started = Date.now();
   await deps.logSink?.open(jobId, { repository: data.repository, sha: data.sha, environment: data.environment, commitUrl: commitUrl(deps.config, data.repository, data.sha), secrets: [token] });
   await deps.logSink?.setStatus(jobId, 'building');
-
   // GitHub paces writes (a second apart): report progress alongside the build, never in its way.
-  const announced = reporter
-    .start(data.deploymentId)
-    .then(() => job.updateData({ ...data, checkRunId: reporter.checkRunId, deploymentId: reporter.deploymentId }));
+  const announced = reporter.start(data.deploymentId).then(() => job.updateData({ ...data, checkRunId: reporter.checkRunId, deploymentId: reporter.deploymentId }));
   announced.catch(() => undefined); // awaited below; this only defers the rejection
   logger.info('deploy started');
-  log.step(`deploying ${data.repository}@${data.sha} to ${data.environment} (attempt ${job.attemptsMade + 1})`);
+  log.step(`deploying ${data.repository}@${data.sha} to ${data.environment} (attempt ${job.attemptsMade + 1})${gate.approvedBy ? `, approved by @${gate.approvedBy}` : ''}`);
   try {
-    const { image, buildMs } = await buildStep({ data, identity, octokit, engine: deps.engine, config: deps.config, log, signal });
-    const { containerId, healthMs } = await runStep({ identity, image, hostname, engine: deps.engine, state: deps.state, config: deps.config, log, signal });
+    const { entries, repoConfig } = await sourceStep({ data, octokit, config: deps.config, log });
+    if (data.pullRequest !== undefined && !repoConfig.previews) {
+      const reason = 'Previews are turned off in .helvetia.yml (previews: false).';
+      log.step(reason);
+      await log.flush();
+      await deps.logSink?.end(jobId, 'neutral');
+      await announced;
+      await reporter.conclude('neutral', 'Previews disabled', renderSummary({ title: 'Previews disabled', rows: [['Commit', `\`${data.sha}\``]], notes: [reason] }));
+      await reporter.comment({ state: 'disabled', sha: data.sha, note: reason });
+      await markConcluded();
+      return { status: 'skipped', reason };
+    }
+    await assertLatest();
+    const { image, buildMs } = await buildStep({ data, identity, entries, repoConfig, engine: deps.engine, config: deps.config, log, signal: cancel.signal });
+    await assertLatest();
+    const { containerId, healthMs } = await runStep({ identity, image, hostname, repoConfig, engine: deps.engine, state: deps.state, config: deps.config, log, signal: cancel.signal, assertLatest });
     log.step(`live at ${url}`);
     await log.flush();
+    await deps.logSink?.setStatus(jobId, 'deployed', { url });
+    await deps.logSink?.end(jobId, 'success');
     await announced;
     const summary = renderSummary({
       title: `Deployed ${data.sha.slice(0, 12)} to ${data.environment}`,
-      rows: [['Commit', `\`${data.sha}\``], ['Image', `\`${image}\``], ['URL', url], ['Build', `${(buildMs / 1000).toFixed(1)}s`], ['Health', `${(healthMs / 1000).toFixed(1)}s`], ['Total', `${((Date.now() - started) / 1000).toFixed(1)}s`]],
+      rows: [['Commit', `\`${data.sha}\``], ['Image', `\`${image}\``], ['URL', url], ['Build', seconds(buildMs)], ['Health', seconds(healthMs)], ['Total', seconds(Date.now() - started)]],
       notes: logUrl ? [`[Build log](${logUrl})`] : [],
     });
-    await deps.logSink?.setStatus(jobId, 'deployed', { url });
-    await deps.logSink?.end(jobId, 'success');
     await reporter.conclude('success', `Deployed to ${url}`, summary, url);
-    await job.updateData({ ...job.data, concluded: true });
+    await reporter.comment({ state: 'deployed', sha: data.sha, url, logUrl, buildSeconds: buildMs / 1000 });
+    await markConcluded();
     logger.info({ containerId, url }, 'deploy succeeded');
-    return { containerId, url };
+    return { status: 'deployed', containerId, url };
   } catch (error) {
-    const outcome = classify(error);
+    const outcome = classify(cancel.signal.aborted && !(error instanceof SupersededError) ? cancel.signal.reason : error);
     const attemptsLeft = (job.opts.attempts ?? 1) - job.attemptsMade - 1;
-    logger.warn({ err: error, final: outcome.final, attemptsLeft }, 'deploy failed');
+    logger.warn({ err: error, final: outcome.final, attemptsLeft }, 'deploy did not complete');
     log.step(`${outcome.title}: ${log.redact(outcome.reason)}`);
     await log.flush();
     await announced;
-    if (outcome.final || attemptsLeft <= 0) {
-      const summary = renderSummary({
-        title: outcome.title,
-        rows: [['Commit', `\`${data.sha}\``], ['Environment', data.environment], ['Reason', log.redact(outcome.reason)], ['After', `${((Date.now() - started) / 1000).toFixed(1)}s`]],
-        notes: logUrl ? [`[Full build log](${logUrl})`] : [],
-        logTail: log.tail(),
-      });
-      await deps.logSink?.setStatus(jobId, 'failed');
-      await deps.logSink?.end(jobId, outcome.conclusion);
-      await reporter.conclude(outcome.conclusion, outcome.title, summary);
-      await job.updateData({ ...job.data, concluded: true });
-      throw new UnrecoverableError(`${outcome.title}: ${log.redact(outcome.reason)}`);
-    }
-    throw error;
+    if (!outcome.final && attemptsLeft > 0) throw error;
+    const summary = renderSummary({
+      title: outcome.title,
+      rows: [['Commit', `\`${data.sha}\``], ['Environment', data.environment], ['Reason', log.redact(outcome.reason)], ['After', seconds(Date.now() - started)]],
+      notes: logUrl ? [`[Full build log](${logUrl})`] : [],
+      logTail: outcome.conclusion === 'cancelled' ? [] : log.tail(),
+    });
+    await deps.logSink?.setStatus(jobId, outcome.conclusion === 'cancelled' ? 'cancelled' : 'failed');
+    await deps.logSink?.end(jobId, outcome.conclusion);
+    await reporter.conclude(outcome.conclusion, outcome.title, summary);
+    if (outcome.conclusion !== 'cancelled') await reporter.comment({ state: 'failed', sha: data.sha, logUrl, note: `**${outcome.title}**: ${log.redact(outcome.reason)}` });
+    await markConcluded();
+    if (outcome.conclusion === 'cancelled') return { status: 'skipped', reason: outcome.reason };
+    throw new UnrecoverableError(`${outcome.title}: ${log.redact(outcome.reason)}`);
   }
 }

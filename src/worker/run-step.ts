@@ -8,16 +8,21 @@ import { DockerRefusedError, dockerMessage } from './deploy-errors.js';
 import type { DeployLog } from './deploy-log.js';
 import type { DeployState } from './deploy-state.js';
 import { UnhealthyError, waitHealthy } from './health.js';
+import type { RepoConfig } from '../config/repo-config.js';
+import { withEnvironmentLock } from './environment-lock.js';
 
 export interface RunInput {
   identity: DeploymentIdentity;
   image: string;
   hostname: string;
+  repoConfig: RepoConfig;
   engine: DockerEngine;
   state: DeployState;
   config: Config;
   log: DeployLog;
   signal: AbortSignal;
+  /** Throws SupersededError when a newer deploy of the environment exists. */
+  assertLatest: () => Promise<void>;
 }
 
 /** Labels selecting every app container of one environment. */
@@ -31,13 +36,13 @@ export function environmentFilters(repository: string, environment: string): str
  * container goes and the old one keeps serving.
  */
 export async function runStep(input: RunInput): Promise<{ containerId: string; healthMs: number }> {
-  const { identity, engine, config, log } = input;
+  const { identity, engine, config, log, repoConfig } = input;
   const alias = input.hostname.split('.')[0]!;
   const name = `helvetia-${alias}-${identity.sha.slice(0, 7)}-${randomBytes(3).toString('hex')}`;
   const labels = {
     ...ownershipLabels(identity, 'app'),
     [LABEL.hostname]: input.hostname,
-    ...traefikLabels({ hostname: input.hostname, port: config.CONTAINER_PORT, network: config.EDGE_NETWORK, entrypoint: config.TRAEFIK_ENTRYPOINT, tls: config.TRAEFIK_TLS }),
+    ...traefikLabels({ hostname: input.hostname, port: repoConfig.port, network: config.EDGE_NETWORK, entrypoint: config.TRAEFIK_ENTRYPOINT, tls: config.TRAEFIK_TLS }),
   };
   let containerId: string;
   try {
@@ -45,12 +50,12 @@ export async function runStep(input: RunInput): Promise<{ containerId: string; h
       appContainerSpec({
         name,
         image: input.image,
-        port: config.CONTAINER_PORT,
+        port: repoConfig.port,
         network: config.EDGE_NETWORK,
         alias,
         labels,
-        env: { PORT: String(config.CONTAINER_PORT) },
-        limits: { memoryMb: config.RUN_MEMORY_MB, cpus: config.RUN_CPUS, pidsLimit: config.RUN_PIDS_LIMIT },
+        env: { ...repoConfig.env, PORT: String(repoConfig.port) },
+        limits: { memoryMb: repoConfig.memoryMb, cpus: repoConfig.cpus, pidsLimit: config.RUN_PIDS_LIMIT },
       }),
     );
   } catch (error) {
@@ -64,8 +69,8 @@ export async function runStep(input: RunInput): Promise<{ containerId: string; h
     await waitHealthy(engine, input.image, {
       containerId,
       containerName: name,
-      port: config.CONTAINER_PORT,
-      path: '/',
+      port: repoConfig.port,
+      path: repoConfig.healthcheck,
       network: config.EDGE_NETWORK,
       probeImage: config.PROBE_IMAGE,
       timeoutMs: config.HEALTH_TIMEOUT_SECONDS * 1000,
@@ -73,6 +78,7 @@ export async function runStep(input: RunInput): Promise<{ containerId: string; h
       signal: input.signal,
       onStep: (m) => log.step(m),
     });
+    await input.assertLatest();
   } catch (error) {
     if (error instanceof UnhealthyError) {
       const output = await engine.containerLogs(containerId, 50).catch(() => '');
@@ -84,7 +90,23 @@ export async function runStep(input: RunInput): Promise<{ containerId: string; h
   }
   const healthMs = Date.now() - started;
   log.step(`container ${name} is healthy after ${(healthMs / 1000).toFixed(1)}s`);
+  await withEnvironmentLock(input.state.redis, `${input.state.prefix}:swap:${identity.repository}@${identity.environment}`, async () => {
+    try {
+      await input.assertLatest();
+    } catch (error) {
+      await engine.removeContainer(containerId);
+      throw error;
+    }
+    await swap(input, containerId);
+  });
+  return { containerId, healthMs };
+}
+
+/** The new container is live: the previous ones leave the network, drain, stop and go. */
+async function swap(input: RunInput, containerId: string): Promise<void> {
+  const { identity, engine, config, log } = input;
   await input.state.setLive(identity.repository, identity.environment, containerId);
+  await input.state.touch(identity.repository, identity.environment);
   const previous = (await engine.listContainers(environmentFilters(identity.repository, identity.environment))).filter((c) => c.id !== containerId);
   // Take the old containers out of the network first (DNS alias and Traefik stop sending them
   // traffic), let in-flight requests drain, then stop them.
@@ -99,5 +121,4 @@ export async function runStep(input: RunInput): Promise<{ containerId: string; h
     await engine.removeContainer(old.id);
     if (old.image !== input.image) await engine.removeImage(old.image);
   }
-  return { containerId, healthMs };
 }

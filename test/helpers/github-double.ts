@@ -19,6 +19,13 @@ export class GitHubDouble {
   readonly calls: RecordedCall[] = [];
   readonly tokens: string[] = [];
   private readonly sources = new Map<string, Record<string, string>>();
+  /** Pull requests by "owner/repo#n": what GET /pulls/:n answers. */
+  readonly pulls = new Map<string, { state: 'open' | 'closed'; merged?: boolean; headSha: string; headRepo: string; baseRepo: string }>();
+  /** Users with write access; everyone else reads. */
+  readonly writers = new Set<string>();
+  /** Issue comments by id. */
+  readonly comments = new Map<number, { issue: string; body: string }>();
+  readonly deployments: { id: number; repo: string; environment: string; sha: string }[] = [];
   private server?: Server;
   private nextId = 1000;
   port = 0;
@@ -84,13 +91,52 @@ export class GitHubDouble {
     if ((m = path.match(/^\/api\/v3\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/)) && req.method === 'PATCH') {
       return { status: 200, body: { id: Number(m[1]), ...call.body } };
     }
-    if ((m = path.match(/^\/api\/v3\/repos\/[^/]+\/[^/]+\/deployments$/)) && req.method === 'POST') {
-      return { status: 201, body: { id: this.nextId++, ...call.body } };
+    if ((m = path.match(/^\/api\/v3\/repos\/([^/]+\/[^/]+)\/deployments$/)) && req.method === 'POST') {
+      const id = this.nextId++;
+      this.deployments.push({ id, repo: m[1]!, environment: call.body.environment, sha: call.body.ref });
+      return { status: 201, body: { id, ...call.body } };
+    }
+    if ((m = path.match(/^\/api\/v3\/repos\/([^/]+\/[^/]+)\/deployments$/)) && req.method === 'GET') {
+      const environment = new URL(req.url ?? '/', 'http://x').searchParams.get('environment');
+      const list = this.deployments.filter((d) => d.repo === m![1] && (!environment || d.environment === environment)).reverse();
+      return { status: 200, body: list.map((d) => ({ id: d.id, environment: d.environment, sha: d.sha })) };
+    }
+    if ((m = path.match(/^\/api\/v3\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/)) && req.method === 'GET') {
+      const pr = this.pulls.get(`${m[1]}#${m[2]}`);
+      if (!pr) return { status: 404, body: { message: 'Not Found' } };
+      return { status: 200, body: { number: Number(m[2]), state: pr.state, merged: pr.merged ?? false, head: { sha: pr.headSha, repo: { full_name: pr.headRepo } }, base: { repo: { full_name: pr.baseRepo } } } };
+    }
+    if ((m = path.match(/^\/api\/v3\/repos\/([^/]+\/[^/]+)\/collaborators\/([^/]+)\/permission$/))) {
+      const permission = this.writers.has(m[2]!) ? 'write' : 'read';
+      return { status: 200, body: { permission, role_name: permission, user: { login: m[2] } } };
+    }
+    if ((m = path.match(/^\/api\/v3\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/))) {
+      const issue = `${m[1]}#${m[2]}`;
+      if (req.method === 'POST') {
+        const id = this.nextId++;
+        this.comments.set(id, { issue, body: call.body.body });
+        return { status: 201, body: { id, body: call.body.body } };
+      }
+      return { status: 200, body: [...this.comments].filter(([, c]) => c.issue === issue).map(([id, c]) => ({ id, body: c.body })) };
+    }
+    if ((m = path.match(/^\/api\/v3\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/)) && req.method === 'PATCH') {
+      const comment = this.comments.get(Number(m[1]));
+      if (!comment) return { status: 404, body: { message: 'Not Found' } };
+      comment.body = call.body.body;
+      return { status: 200, body: { id: Number(m[1]), body: comment.body } };
+    }
+    if ((m = path.match(/^\/api\/v3\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)\/reactions$/)) && req.method === 'POST') {
+      return { status: 201, body: { id: this.nextId++, content: call.body.content } };
     }
     if ((m = path.match(/^\/api\/v3\/repos\/[^/]+\/[^/]+\/deployments\/(\d+)\/statuses$/)) && req.method === 'POST') {
       return { status: 201, body: { id: this.nextId++, ...call.body } };
     }
     return { status: 404, body: { message: `double has no route for ${req.method} ${path}` } };
+  }
+
+  /** The bot comments on a pull request. */
+  commentsOn(repository: string, pullRequest: number): string[] {
+    return [...this.comments.values()].filter((c) => c.issue === `${repository}#${pullRequest}`).map((c) => c.body);
   }
 
   /** The check-run updates for one check run id, in order. */

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Worker } from 'bullmq';
 import type Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config/load-config.js';
@@ -10,7 +9,7 @@ import { BuildLogStore, logUrl } from '../../src/logs/index.js';
 import { DeployQueue } from '../../src/queue/deploy-queue.js';
 import type { DeployJobData } from '../../src/queue/job-types.js';
 import { connectRedis, createProducerConnection } from '../../src/queue/redis.js';
-import { createWorkers } from '../../src/worker/create-workers.js';
+import { createWorkers, type Workers } from '../../src/worker/create-workers.js';
 import { DeployState } from '../../src/worker/deploy-state.js';
 import type { WorkerDeps } from '../../src/worker/run-deploy.js';
 import { docker, removeLabelled } from './docker.js';
@@ -40,7 +39,7 @@ export class PipelineHarness {
   queue!: DeployQueue;
   producer!: Redis;
   workerConnection!: Redis;
-  workers: Worker[] = [];
+  workers?: Workers;
   logs!: BuildLogStore;
   private deliveries = 0;
 
@@ -67,15 +66,16 @@ export class PipelineHarness {
       logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       engine: new DockerodeEngine(this.docker),
       state: new DeployState(this.workerConnection, this.prefix),
+      supersession: this.queue.supersession,
       github: (id) => github.installation(id),
       logSink: this.logs,
       logUrl: (jobId) => logUrl(this.config.logs.APP_BASE_URL, this.config.logs.LOG_SIGNING_KEY, jobId, 1),
     };
-    if (startWorkers) this.startWorkers();
+    if (startWorkers) await this.startWorkers();
   }
 
-  startWorkers(): void {
-    this.workers = createWorkers(this.workerConnection, this.deps, { prefix: this.prefix, concurrency: 2 });
+  async startWorkers(): Promise<void> {
+    this.workers = await createWorkers(this.workerConnection, this.deps, { prefix: this.prefix, concurrency: 2 }, this.queue);
   }
 
   job(sha: string, extra: Partial<DeployJobData> = {}): DeployJobData {
@@ -107,7 +107,7 @@ export class PipelineHarness {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close()));
+    await this.workers?.close();
     await this.logs?.close();
     await this.queue?.queue.obliterate({ force: true }).catch(() => undefined);
     await this.queue?.close();

@@ -39,7 +39,7 @@ describe('deploy queue on real Redis', () => {
     const result = await queue.enqueue(jobData('delivery-1'));
     expect(result).toEqual({ jobId: deployJobId('delivery-1', sha(1)), status: 'enqueued' });
     const parent = await queue.queue.getJob(result.jobId);
-    expect(parent?.data.sha).toBe(sha(1));
+    expect((parent?.data as DeployJobData).sha).toBe(sha(1));
     expect(await parent?.getState()).toBe('waiting-children');
     const announce = new Queue(ANNOUNCE_QUEUE, { connection: redis, prefix });
     closers.push(() => announce.close());

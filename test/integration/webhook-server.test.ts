@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createProbot } from '../../src/github/client.js';
 import { createLogger } from '../../src/logger.js';
 import { DeployQueue } from '../../src/queue/deploy-queue.js';
-import { ANNOUNCE_QUEUE, deployJobId } from '../../src/queue/job-types.js';
+import { ANNOUNCE_QUEUE, deployJobId, type DeployJobData } from '../../src/queue/job-types.js';
 import { connectRedis, createProducerConnection } from '../../src/queue/redis.js';
 import { helvetiaApp } from '../../src/webhooks/app.js';
 import { createAppServer } from '../../src/webhooks/server.js';
@@ -66,7 +66,7 @@ describe('webhook server on real Redis', () => {
     const first = await deliver(running.url, 'push', payload, { secret: SECRET });
     for (let i = 0; i < 9; i++) expect((await deliver(running.url, 'push', payload, { secret: SECRET, deliveryId: first.deliveryId })).status).toBe(200);
     const jobs = await running.queue.queue.getJobs(['waiting-children', 'waiting', 'active']);
-    expect(jobs.filter((j) => j.data.sha === commit)).toHaveLength(1);
+    expect(jobs.filter((j) => (j.data as DeployJobData).sha === commit)).toHaveLength(1);
   });
 
   it('acknowledges and ignores tag pushes, branch deletions and other branches', async () => {

@@ -5,7 +5,7 @@ import { GitHubApp } from '../../src/github/client.js';
 import { completeCheck, createQueuedCheck, startCheck } from '../../src/github/checks.js';
 import { createDeployment, setDeploymentStatus } from '../../src/github/deployments.js';
 import { downloadTarball } from '../../src/github/tarball.js';
-import { tarballToContext } from '../../src/github/build-context.js';
+import { packContext, readSourceArchive, sourceFile } from '../../src/github/build-context.js';
 import { TEST_PRIVATE_KEY } from '../helpers/env.js';
 import { githubTarball } from '../helpers/tarball.js';
 
@@ -66,8 +66,9 @@ describe('GitHub reporting (nock)', () => {
     const codeload = nock('https://codeload.github.com').get('/o/r/legacy.tar.gz/c0ffee').reply(200, archive, { 'content-type': 'application/x-gzip' });
     const { octokit } = await app().installation(9);
     const buffer = await downloadTarball(octokit, { owner: 'o', repo: 'r', sha: 'c0ffee'.padEnd(40, '0'), maxBytes: 1e6 });
-    const context = await tarballToContext(buffer, { maxBytes: 1e7, capture: ['.helvetia.yml'] });
-    expect(context.files.get('.helvetia.yml')).toBe('port: 3000\n');
+    const entries = await readSourceArchive(buffer, 1e7);
+    expect(sourceFile(entries, '.helvetia.yml')).toBe('port: 3000\n');
+    const context = { tar: await packContext(entries) };
     const { default: tar } = await import('tar-stream');
     const names: string[] = [];
     const { Readable } = await import('node:stream');

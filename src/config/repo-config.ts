@@ -1,0 +1,90 @@
+import { isMap, LineCounter, parseDocument, type Node } from 'yaml';
+import { z } from 'zod';
+
+export const REPO_CONFIG_FILE = '.helvetia.yml';
+
+/** The server's maxima a repository may ask for, and defaults when it asks for nothing. */
+export interface RepoLimits {
+  memoryMb: number;
+  cpus: number;
+  port: number;
+}
+
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), { error: 'must be a relative path inside the repository' });
+
+const schema = z.strictObject({
+  dockerfile: relativePath.default('Dockerfile'),
+  context: relativePath.default('.'),
+  port: z.number().int().min(1).max(65535).optional(),
+  healthcheck: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, { error: 'must be an HTTP path starting with /' }).default('/'),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid environment variable name' }), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+  previews: z.boolean().default(true),
+  resources: z.strictObject({ memory_mb: z.number().int().min(16).optional(), cpus: z.number().positive().optional() }).default({}),
+});
+
+export interface RepoConfig {
+  dockerfile: string;
+  context: string;
+  port: number;
+  healthcheck: string;
+  env: Record<string, string>;
+  previews: boolean;
+  memoryMb: number;
+  cpus: number;
+}
+
+/** A .helvetia.yml the bot cannot use; the message names the line and the problem. */
+export class RepoConfigError extends Error {
+  override readonly name = 'RepoConfigError';
+}
+
+function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, path: PropertyKey[]): number | undefined {
+  let node: unknown = doc.contents;
+  for (const key of path) {
+    if (!isMap(node)) break;
+    const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+    if (!pair) break;
+    node = pair.value ?? pair.key;
+  }
+  const range = (node as Node | null)?.range;
+  return range ? counter.linePos(range[0]).line : undefined;
+}
+
+/** Parses and validates .helvetia.yml (absent → defaults) against the server's limits. */
+export function parseRepoConfig(text: string | undefined, limits: RepoLimits): RepoConfig {
+  let raw: unknown = {};
+  const counter = new LineCounter();
+  const doc = parseDocument(text ?? '', { lineCounter: counter, uniqueKeys: true });
+  if (text !== undefined) {
+    const yamlError = doc.errors[0];
+    if (yamlError) {
+      const line = yamlError.linePos?.[0]?.line;
+      throw new RepoConfigError(`${REPO_CONFIG_FILE}${line ? ` line ${line}` : ''}: ${yamlError.message.split('\n')[0]}`);
+    }
+    raw = doc.toJS() ?? {};
+  }
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    const path = unknown === undefined ? issue.path : [...issue.path, unknown];
+    const inner = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
+    const message = unknown === undefined ? (inner ?? issue.message) : 'is not a known setting';
+    const line = lineOf(doc, counter, path);
+    const where = path.length ? path.join('.') : '(top level)';
+    throw new RepoConfigError(`${REPO_CONFIG_FILE}${line ? ` line ${line}` : ''}: ${where}: ${message}`);
+  }
+  const c = result.data;
+  const memoryMb = c.resources.memory_mb ?? limits.memoryMb;
+  const cpus = c.resources.cpus ?? limits.cpus;
+  if (memoryMb > limits.memoryMb) {
+    throw new RepoConfigError(`${REPO_CONFIG_FILE} line ${lineOf(doc, counter, ['resources', 'memory_mb'])}: resources.memory_mb: ${memoryMb} is over this server's maximum of ${limits.memoryMb}`);
+  }
+  if (cpus > limits.cpus) {
+    throw new RepoConfigError(`${REPO_CONFIG_FILE} line ${lineOf(doc, counter, ['resources', 'cpus'])}: resources.cpus: ${cpus} is over this server's maximum of ${limits.cpus}`);
+  }
+  return { dockerfile: c.dockerfile, context: c.context, port: c.port ?? limits.port, healthcheck: c.healthcheck, env: c.env, previews: c.previews, memoryMb, cpus };
+}

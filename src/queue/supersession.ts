@@ -1,0 +1,47 @@
+import type { Redis } from 'ioredis';
+import { environmentKey, type Target } from './job-types.js';
+
+export interface CancelMessage {
+  jobId: string;
+  /** What replaced it: a SHA, or "teardown". */
+  by: string;
+}
+
+/**
+ * "Latest commit wins", decided in Redis: each environment has one latest job. Claiming it
+ * publishes a cancel message for the job it replaces, so the worker running that job aborts it;
+ * a queued one sees it is no longer latest when it starts and concludes as superseded.
+ */
+export class Supersession {
+  readonly channel: string;
+
+  constructor(private readonly redis: Redis, private readonly prefix: string) {
+    this.channel = `${prefix}:cancel`;
+  }
+
+  private latestKey(target: Pick<Target, 'repository' | 'environment'>): string {
+    return `${this.prefix}:latest:${environmentKey(target)}`;
+  }
+
+  private byKey(jobId: string): string {
+    return `${this.prefix}:superseded:${jobId}`;
+  }
+
+  /** Makes `jobId` the environment's latest job; the one it replaces is told to stop. */
+  async claim(target: Pick<Target, 'repository' | 'environment'>, jobId: string, by: string): Promise<string | null> {
+    const previous = (await this.redis.call('SET', this.latestKey(target), jobId, 'GET')) as string | null;
+    if (previous && previous !== jobId) {
+      await this.redis.set(this.byKey(previous), by, 'EX', 7 * 24 * 3600);
+      const message: CancelMessage = { jobId: previous, by };
+      await this.redis.publish(this.channel, JSON.stringify(message));
+    }
+    return previous;
+  }
+
+  /** Undefined while `jobId` is the latest of its environment, else what superseded it. */
+  async supersededBy(target: Pick<Target, 'repository' | 'environment'>, jobId: string): Promise<string | undefined> {
+    const latest = await this.redis.get(this.latestKey(target));
+    if (latest === null || latest === jobId) return undefined;
+    return (await this.redis.get(this.byKey(jobId))) ?? 'a newer deploy';
+  }
+}

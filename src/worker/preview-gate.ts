@@ -1,0 +1,45 @@
+import type { Config } from '../config/load-config.js';
+import type { DockerEngine } from '../docker/engine.js';
+import { LABEL } from '../docker/labels.js';
+import type { DeployJobData } from '../queue/job-types.js';
+import type { DeployState } from './deploy-state.js';
+
+export type GateDecision =
+  | { proceed: true; approvedBy?: string }
+  | { proceed: false; conclusion: 'action_required' | 'failure'; title: string; reason: string; comment: 'awaiting approval' | 'failed' };
+
+/**
+ * Decides, before anything is fetched or built, whether a preview may be built at all:
+ * fork code waits for a writer's approval of this exact SHA; a repository may not exceed its
+ * preview cap. Production deploys always proceed.
+ */
+export async function previewGate(data: DeployJobData, deps: { config: Config; engine: DockerEngine; state: DeployState }): Promise<GateDecision> {
+  if (data.pullRequest === undefined) return { proceed: true };
+  if (data.fork) {
+    const approvedBy = await deps.state.approvedBy(data.repository, data.pullRequest, data.sha);
+    if (!approvedBy) {
+      return {
+        proceed: false,
+        conclusion: 'action_required',
+        title: 'Approval needed to build a fork',
+        comment: 'awaiting approval',
+        reason:
+          `This pull request comes from a fork, so its code is not built until someone with write access approves commit \`${data.sha.slice(0, 12)}\`: ` +
+          'press **Approve preview** on this check, or comment `/preview` on the pull request. Every new push needs a new approval. Fork builds never receive secrets.',
+      };
+    }
+    return { proceed: true, approvedBy };
+  }
+  const previews = await deps.engine.listContainers([`${LABEL.managed}=true`, `${LABEL.repository}=${data.repository}`, `${LABEL.role}=app`]);
+  const others = new Set(previews.map((c) => c.labels[LABEL.environment]).filter((e) => e?.startsWith('pr-') && e !== data.environment));
+  if (others.size >= deps.config.PREVIEW_MAX_PER_REPO) {
+    return {
+      proceed: false,
+      conclusion: 'failure',
+      title: 'Preview limit reached',
+      comment: 'failed',
+      reason: `${data.repository} already has ${others.size} preview environments (PREVIEW_MAX_PER_REPO=${deps.config.PREVIEW_MAX_PER_REPO}). Close a pull request, or ask the operator to raise the limit.`,
+    };
+  }
+  return { proceed: true };
+}

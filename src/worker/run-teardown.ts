@@ -1,0 +1,43 @@
+import type { Job } from 'bullmq';
+import { LABEL } from '../docker/labels.js';
+import { deactivateEnvironment } from '../github/deployments.js';
+import { renderPreviewComment, upsertPreviewComment } from '../github/pr-comment.js';
+import type { TeardownJobData } from '../queue/job-types.js';
+import type { WorkerDeps } from './run-deploy.js';
+
+export type TeardownOutcome = { status: 'removed'; containers: string[]; images: string[]; deployments: number[] } | { status: 'skipped'; reason: string };
+
+/**
+ * Removes an environment: its containers (app and probes; network attachments go with them), the
+ * images they ran, its Deployments marked inactive, and the PR comment updated to say so.
+ */
+export async function runTeardown(job: Job<TeardownJobData>, deps: WorkerDeps): Promise<TeardownOutcome> {
+  const data = job.data;
+  const logger = deps.logger.child({ jobId: job.id, repository: data.repository, environment: data.environment });
+  const by = await deps.supersession.supersededBy(data, job.id!);
+  if (by) {
+    logger.info({ by }, 'teardown superseded by a newer deploy');
+    return { status: 'skipped', reason: `superseded by ${by}` };
+  }
+  const filters = [`${LABEL.managed}=true`, `${LABEL.repository}=${data.repository}`, `${LABEL.environment}=${data.environment}`];
+  const containers = await deps.engine.listContainers(filters);
+  const images = new Set<string>();
+  for (const c of containers) {
+    await deps.engine.removeContainer(c.id);
+    if (c.labels[LABEL.role] === 'app') images.add(c.image);
+  }
+  for (const image of await deps.engine.listImages(filters)) for (const tag of image.tags) images.add(tag);
+  const removedImages: string[] = [];
+  for (const image of images) if (await deps.engine.removeImage(image)) removedImages.push(image);
+  await deps.state.forget(data.repository, data.environment);
+
+  const { octokit } = await deps.github(data.installationId);
+  const deployments = await deactivateEnvironment(octokit, { owner: data.owner, repo: data.repo, environment: data.environment, description: `Removed: ${data.reason}` });
+  if (data.pullRequest !== undefined) {
+    const sha = containers.find((c) => c.labels[LABEL.sha])?.labels[LABEL.sha] ?? '';
+    const body = renderPreviewComment({ state: 'removed', sha: sha || 'n/a', note: `The preview was removed: ${data.reason}. Push again (or comment \`/preview\`) to bring it back.` });
+    await upsertPreviewComment(octokit, deps.state.redis, deps.state.prefix, { owner: data.owner, repo: data.repo, pullRequest: data.pullRequest }, body);
+  }
+  logger.info({ containers: containers.length, images: removedImages.length, deployments: deployments.length }, 'environment removed');
+  return { status: 'removed', containers: containers.map((c) => c.name), images: removedImages, deployments };
+}
