@@ -8,6 +8,8 @@ export interface RecordedCall {
   path: string;
   body: any;
   authorization?: string;
+  /** The id the double gave a created object (check runs, deployments, comments). */
+  responseId?: number;
 }
 
 /**
@@ -86,7 +88,8 @@ export class GitHubDouble {
       return { status: 200, body: await githubTarball(m[1]!, m[2]!, m[3]!, files), headers: { 'content-type': 'application/x-gzip' } };
     }
     if ((m = path.match(/^\/api\/v3\/repos\/[^/]+\/[^/]+\/check-runs$/)) && req.method === 'POST') {
-      return { status: 201, body: { id: this.nextId++, ...call.body } };
+      call.responseId = this.nextId++;
+      return { status: 201, body: { id: call.responseId, ...call.body } };
     }
     if ((m = path.match(/^\/api\/v3\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/)) && req.method === 'PATCH') {
       return { status: 200, body: { id: Number(m[1]), ...call.body } };

@@ -47,3 +47,39 @@ export async function deliver(
   const response = await fetch(`${baseUrl}/api/github/webhooks`, { method: 'POST', headers, body });
   return { status: response.status, deliveryId, body: await response.text() };
 }
+
+/** A real pull_request example, pointed at `owner/repo#number` with head `sha`. */
+export function pullRequestPayload(opts: {
+  action: string; owner: string; repo: string; number: number; sha: string; installationId: number; headRepo?: string; merged?: boolean;
+}): Record<string, any> {
+  const payload = examplePayload('pull_request', (p) => p.action === 'opened' && Boolean(p.installation));
+  const full = `${opts.owner}/${opts.repo}`;
+  payload.action = opts.action;
+  payload.number = opts.number;
+  payload.pull_request.number = opts.number;
+  payload.pull_request.merged = opts.merged ?? false;
+  payload.pull_request.head.sha = opts.sha;
+  payload.pull_request.head.repo.full_name = opts.headRepo ?? full;
+  payload.pull_request.base.repo.full_name = full;
+  payload.repository.name = opts.repo;
+  payload.repository.full_name = full;
+  payload.repository.owner.login = opts.owner;
+  payload.installation = { id: opts.installationId, node_id: 'x' };
+  return payload;
+}
+
+/** A real issue_comment.created example on pull request `number`, by `user`. */
+export function prCommentPayload(opts: { owner: string; repo: string; number: number; body: string; user: string; commentId: number; installationId: number }): Record<string, any> {
+  const payload = examplePayload('issue_comment', (p) => p.action === 'created');
+  payload.issue.number = opts.number;
+  payload.issue.pull_request = { url: `https://api.github.com/repos/${opts.owner}/${opts.repo}/pulls/${opts.number}` };
+  payload.comment.id = opts.commentId;
+  payload.comment.body = opts.body;
+  payload.comment.user.login = opts.user;
+  payload.comment.user.type = 'User';
+  payload.repository.name = opts.repo;
+  payload.repository.full_name = `${opts.owner}/${opts.repo}`;
+  payload.repository.owner.login = opts.owner;
+  payload.installation = { id: opts.installationId, node_id: 'x' };
+  return payload;
+}

@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docker, removeLabelled, runInNetwork } from '../helpers/docker.js';
+import { REDIS_URL, TEST_PRIVATE_KEY_PATH } from '../helpers/env.js';
+import { GitHubDouble } from '../helpers/github-double.js';
+import { httpSite, randomSha } from '../helpers/pipeline.js';
+import { freePort, startCli, waitForHttp, type RunningProcess } from '../helpers/processes.js';
+import { deliver, prCommentPayload, pullRequestPayload } from '../helpers/webhooks.js';
+
+const SECRET = 'previews-webhook-secret';
+const OWNER = 'hvtest';
+const REPO = `pr-${randomBytes(3).toString('hex')}`;
+const FULL = `${OWNER}/${REPO}`;
+const INSTALLATION = 99;
+
+describe('pull request previews, end to end (app and worker processes, real Redis and dockerd)', () => {
+  const github = new GitHubDouble();
+  const prefix = `hvprev${randomBytes(3).toString('hex')}`;
+  const network = `${prefix}-edge`;
+  let d: Docker;
+  let app: RunningProcess;
+  let worker: RunningProcess;
+  let baseUrl: string;
+  let redis: Redis;
+
+  const completed = () => github.find('PATCH', /\/check-runs\/\d+$/).filter((c) => c.body.status === 'completed');
+  const createdChecks = () => github.find('POST', /\/check-runs$/);
+  const serve = async (environment: number) =>
+    (await runInNetwork(d, network, ['sh', '-c', `timeout 5 wget -q -O- http://pr-${environment}--${REPO}--${OWNER}:8080/ || echo NOANSWER`], { 'hvtest.tmp': prefix })).output.trim();
+  const previewContainers = (n: number) => d.listContainers({ all: true, filters: { label: [`cloud.helvetia.repository=${FULL}`, `cloud.helvetia.environment=pr-${n}`] } });
+  const send = (event: string, payload: unknown) => deliver(baseUrl, event, payload, { secret: SECRET });
+  const waitForCheck = async (sha: string, status = 'completed') => {
+    await expect.poll(() => {
+      const created = createdChecks().filter((c) => c.body.head_sha === sha).length;
+      return created > 0 && completed().length > 0 ? lastCheckOf(sha)?.status : undefined;
+    }, { timeout: 120_000, interval: 250 }).toBe(status);
+    return lastCheckOf(sha)!;
+  };
+  /** Check runs are created (POST) then updated (PATCH /check-runs/:id); the double numbers ids in order. */
+  const checkIdOf = (sha: string): number[] => {
+    const ids: number[] = [];
+    for (const call of github.calls) if (call.method === "POST" && /\/check-runs$/.test(call.path) && call.body.head_sha === sha && call.responseId !== undefined) ids.push(call.responseId);
+    return ids;
+  };
+  const lastCheckOf = (sha: string) => {
+    const ids = checkIdOf(sha);
+    const updates = ids.flatMap((id) => github.checkRunUpdates(id));
+    return updates.at(-1);
+  };
+
+  beforeAll(async () => {
+    d = docker();
+    await d.createNetwork({ Name: network, Labels: { 'hvtest.tmp': prefix } });
+    await github.start();
+    github.writers.add('maintainer');
+    redis = new Redis(REDIS_URL);
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    const env = {
+      APP_ID: '778', PRIVATE_KEY_PATH: TEST_PRIVATE_KEY_PATH, WEBHOOK_SECRET: SECRET, PORT: String(port), HOST: '127.0.0.1',
+      GHE_HOST: github.host, GHE_PROTOCOL: 'http', REDIS_URL, DOCKER_HOST: 'unix:///var/run/docker.sock',
+      PREVIEW_DOMAIN: 'preview.test', APP_BASE_URL: baseUrl, EDGE_NETWORK: network, PROBE_IMAGE: 'helvetia-base:latest',
+      QUEUE_PREFIX: prefix, HEALTH_TIMEOUT_SECONDS: '20', DRAIN_SECONDS: '0', LOG_LEVEL: 'debug', WORKER_CONCURRENCY: '2',
+      LOG_SIGNING_KEY: randomBytes(32).toString('hex'), RECONCILE_INTERVAL_SECONDS: '5',
+    };
+    app = startCli(['app'], env);
+    worker = startCli(['worker'], env);
+    await waitForHttp(`${baseUrl}/healthz`);
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await worker?.stop();
+    mkdirSync('test-artifacts', { recursive: true });
+    writeFileSync('test-artifacts/previews-worker.log', worker?.output() ?? '');
+    writeFileSync('test-artifacts/previews-app.log', app?.output() ?? '');
+    await github.stop();
+    if (d) {
+      await removeLabelled(d, `cloud.helvetia.repository=${FULL}`);
+      await removeLabelled(d, `hvtest.tmp=${prefix}`);
+      await d.getNetwork(network).remove().catch(() => undefined);
+    }
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it('opens a preview on its own hostname with a transient Deployment, one PR comment and action buttons', async () => {
+    const sha = randomSha();
+    github.addCommit(OWNER, REPO, sha, httpSite('preview one'));
+    github.pulls.set(`${FULL}#1`, { state: 'open', headSha: sha, headRepo: FULL, baseRepo: FULL });
+    expect((await send('pull_request', pullRequestPayload({ action: 'opened', owner: OWNER, repo: REPO, number: 1, sha, installationId: INSTALLATION }))).status).toBe(200);
+    const check = await waitForCheck(sha);
+    expect(check.conclusion, check.output?.summary).toBe('success');
+    expect(check.actions.map((a: any) => a.identifier)).toEqual(['redeploy', 'destroy']);
+    expect(await serve(1)).toBe('preview one');
+    const deployment = github.find('POST', /\/deployments$/).at(-1)!.body;
+    expect(deployment).toMatchObject({ ref: sha, environment: 'pr-1', transient_environment: true, production_environment: false });
+    await expect.poll(() => github.commentsOn(FULL, 1).at(-1), { timeout: 15_000 }).toContain(`http://pr-1--${REPO}--${OWNER}.preview.test`);
+    const comments = github.commentsOn(FULL, 1);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]).toContain(sha.slice(0, 12));
+    expect(comments[0]).toContain('deployed');
+  });
+
+  it('latest commit wins: a burst of 20 synchronize events deploys only the last SHA and cancels the rest', async () => {
+    const shas = Array.from({ length: 20 }, () => randomSha());
+    shas.forEach((sha, i) => github.addCommit(OWNER, REPO, sha, { ...httpSite(`burst ${i}`), Dockerfile: `FROM helvetia-base:latest\nCOPY www /www\nRUN sleep 1\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n` }));
+    for (const [i, sha] of shas.entries()) {
+      github.pulls.set(`${FULL}#1`, { state: 'open', headSha: sha, headRepo: FULL, baseRepo: FULL });
+      expect((await send('pull_request', pullRequestPayload({ action: 'synchronize', owner: OWNER, repo: REPO, number: 1, sha, installationId: INSTALLATION }))).status).toBe(200);
+      if (i < shas.length - 1) await new Promise((r) => setTimeout(r, 100));
+    }
+    const last = shas.at(-1)!;
+    expect((await waitForCheck(last)).conclusion).toBe('success');
+    for (const sha of shas.slice(0, -1)) {
+      const final = await waitForCheck(sha);
+      expect(final.conclusion, sha).toBe('cancelled');
+      expect(final.output.title).toMatch(/^Superseded by [0-9a-f]{7}$/);
+    }
+    expect(await serve(1)).toBe('burst 19');
+    const live = await previewContainers(1);
+    expect(live.map((c) => c.Labels['cloud.helvetia.sha'])).toEqual([last]);
+    expect(github.commentsOn(FULL, 1)).toHaveLength(1);
+  });
+
+  it('closing the PR removes containers and images, marks the Deployment inactive and updates the comment', async () => {
+    const [container] = await previewContainers(1);
+    const image = container!.Image;
+    github.pulls.set(`${FULL}#1`, { state: 'closed', merged: true, headSha: container!.Labels['cloud.helvetia.sha']!, headRepo: FULL, baseRepo: FULL });
+    expect((await send('pull_request', pullRequestPayload({ action: 'closed', owner: OWNER, repo: REPO, number: 1, sha: container!.Labels['cloud.helvetia.sha']!, installationId: INSTALLATION, merged: true }))).status).toBe(200);
+    await expect.poll(async () => (await previewContainers(1)).length, { timeout: 60_000 }).toBe(0);
+    await expect.poll(async () => (await d.listImages({ filters: { reference: [image] } })).length, { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => github.commentsOn(FULL, 1)[0], { timeout: 30_000 }).toContain('removed');
+    expect(github.commentsOn(FULL, 1)).toHaveLength(1);
+    const inactive = github.find('POST', /\/deployments\/\d+\/statuses$/).filter((c) => c.body.state === 'inactive');
+    expect(inactive.length).toBeGreaterThan(0);
+    expect(await serve(1)).toMatch(/NOANSWER$/);
+  });
+
+  it('a preview whose close was never delivered is removed by the reconciler', async () => {
+    const sha = randomSha();
+    github.addCommit(OWNER, REPO, sha, httpSite('orphan preview'));
+    github.pulls.set(`${FULL}#2`, { state: 'open', headSha: sha, headRepo: FULL, baseRepo: FULL });
+    await send('pull_request', pullRequestPayload({ action: 'opened', owner: OWNER, repo: REPO, number: 2, sha, installationId: INSTALLATION }));
+    expect((await waitForCheck(sha)).conclusion).toBe('success');
+    expect(await previewContainers(2)).toHaveLength(1);
+    github.pulls.set(`${FULL}#2`, { state: 'closed', headSha: sha, headRepo: FULL, baseRepo: FULL });
+    await expect.poll(async () => (await previewContainers(2)).length, { timeout: 60_000, interval: 500 }).toBe(0);
+    await expect.poll(() => github.commentsOn(FULL, 2)[0], { timeout: 30_000 }).toContain('is closed');
+  });
+
+  it('does not build a fork PR until a writer approves that SHA', async () => {
+    const sha = randomSha();
+    github.addCommit(OWNER, REPO, sha, httpSite('from a fork'));
+    github.pulls.set(`${FULL}#3`, { state: 'open', headSha: sha, headRepo: `forker/${REPO}`, baseRepo: FULL });
+    await send('pull_request', pullRequestPayload({ action: 'opened', owner: OWNER, repo: REPO, number: 3, sha, installationId: INSTALLATION, headRepo: `forker/${REPO}` }));
+    const held = await waitForCheck(sha);
+    expect(held.conclusion).toBe('action_required');
+    expect(held.actions.map((a: any) => a.identifier)).toEqual(['approve']);
+    expect(held.output.summary).toContain('/preview');
+    expect(github.find('GET', new RegExp(`/tarball/${sha}$`))).toHaveLength(0);
+    expect(await previewContainers(3)).toHaveLength(0);
+
+    await send('issue_comment', prCommentPayload({ owner: OWNER, repo: REPO, number: 3, body: '/preview', user: 'drive-by', commentId: 501, installationId: INSTALLATION }));
+    await expect.poll(() => github.find('POST', /\/issues\/comments\/501\/reactions$/).map((c) => c.body.content), { timeout: 30_000 }).toEqual(['confused']);
+    expect(github.find('GET', new RegExp(`/tarball/${sha}$`))).toHaveLength(0);
+
+    await send('issue_comment', prCommentPayload({ owner: OWNER, repo: REPO, number: 3, body: '/preview', user: 'maintainer', commentId: 502, installationId: INSTALLATION }));
+    await expect.poll(() => completed().filter((c) => c.body.conclusion === 'success' && checkIdOf(sha).includes(Number(c.path.split('/').pop()))).length, { timeout: 120_000, interval: 250 }).toBe(1);
+    expect(github.find('POST', /\/issues\/comments\/502\/reactions$/).map((c) => c.body.content)).toEqual(['rocket']);
+    expect(await serve(3)).toBe('from a fork');
+  });
+
+  it('fails the check with the exact problem and line when .helvetia.yml is invalid', async () => {
+    const sha = randomSha();
+    github.addCommit(OWNER, REPO, sha, { ...httpSite('never'), '.helvetia.yml': 'healthcheck: /\nport: 70000\n' });
+    github.pulls.set(`${FULL}#4`, { state: 'open', headSha: sha, headRepo: FULL, baseRepo: FULL });
+    await send('pull_request', pullRequestPayload({ action: 'opened', owner: OWNER, repo: REPO, number: 4, sha, installationId: INSTALLATION }));
+    const check = await waitForCheck(sha);
+    expect(check.conclusion).toBe('failure');
+    expect(check.output.title).toBe('Invalid .helvetia.yml');
+    expect(check.output.summary).toContain('.helvetia.yml line 2: port:');
+    expect(await previewContainers(4)).toHaveLength(0);
+  });
+});
+
