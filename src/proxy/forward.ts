@@ -1,81 +1,77 @@
 import type http from 'node:http';
-import { UpstreamError } from './errors.js';
+import type { UpstreamError } from './errors.js';
+import type { ResponseHead } from './response-parser.js';
 import type { BodyPlan } from './routes/types.js';
-import type { Upstream } from './upstream.js';
+import type { Upstream, UpstreamRequest } from './upstream.js';
 
 /** Hop-by-hop and framing headers the proxy sets itself. */
 const HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer',
   'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
 ]);
+const HOP_RESPONSE = new Set([...HOP].filter((h) => h !== 'content-length'));
 
-/** Client headers worth passing on (X-Registry-Auth, Content-Type of a tar, ...), minus hop-by-hop ones. */
-export function forwardHeaders(raw: readonly string[], drop: ReadonlySet<string> = HOP): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+/** Header pairs worth passing on (X-Registry-Auth, Content-Type of a tar, ...), minus `drop`. */
+export function forwardHeaders(raw: readonly string[], drop: ReadonlySet<string> = HOP): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (drop.has(name)) continue;
-    const prev = out[name];
-    out[name] = prev === undefined ? raw[i + 1]! : ([] as string[]).concat(prev, raw[i + 1]!);
+    if (!drop.has(raw[i]!.toLowerCase())) out.push([raw[i]!, raw[i + 1]!]);
   }
   return out;
+}
+
+function writeHead(req: http.IncomingMessage, res: http.ServerResponse, head: ResponseHead): void {
+  const flat: string[] = [];
+  for (const [name, value] of forwardHeaders(head.rawHeaders, HOP_RESPONSE)) flat.push(name, value);
+  if (head.untilClose && req.method !== 'HEAD') {
+    // dockerd's old-style hijack (200 + raw stream until close): answer the same way, unchunked.
+    res.removeHeader('transfer-encoding');
+    res.removeHeader('content-length');
+    res.shouldKeepAlive = false;
+    flat.push('Connection', 'close');
+  }
+  res.writeHead(head.status, head.statusMessage, flat);
+  // Streams (events, logs?follow, build output, wait) must show their head before any data.
+  if (head.contentLength === null) res.flushHeaders();
 }
 
 /**
  * Sends the checked request to dockerd and streams the answer back. Streaming bodies (build
  * contexts, archive uploads) and streaming answers (logs?follow, events, build output, wait) flow
- * both ways without buffering and without any idle timeout.
+ * both ways with backpressure, without buffering and without any idle timeout.
  */
 export function forward(
   upstream: Upstream,
   req: http.IncomingMessage,
   res: http.ServerResponse,
   target: string,
-  body: BodyPlan,
+  plan: BodyPlan,
   onError: (error: UpstreamError) => void,
 ): void {
-  const headers: http.OutgoingHttpHeaders = { ...forwardHeaders(req.rawHeaders), host: 'docker' };
-  let payload: Buffer | null = null;
-  if (body.kind === 'json') {
-    payload = Buffer.from(JSON.stringify(body.value), 'utf8');
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = String(payload.length);
-    delete headers['content-encoding'];
-  } else if (body.kind === 'stream' && req.headers['content-length'] !== undefined) {
-    headers['content-length'] = req.headers['content-length'];
-  } else if (body.kind === 'none') {
-    if (req.method !== 'GET' && req.method !== 'HEAD') headers['content-length'] = '0';
-    delete headers['content-type'];
-  }
-  const up = upstream.request({ method: req.method ?? 'GET', path: target, headers });
-  up.on('error', (error) => onError(new UpstreamError(`Docker daemon: ${error.message}`)));
-  up.on('response', (upRes) => {
-    const status = upRes.statusCode ?? 502;
-    const out = forwardHeaders(upRes.rawHeaders, new Set([...HOP].filter((h) => h !== 'content-length')));
-    const framed = upRes.headers['content-length'] !== undefined || upRes.headers['transfer-encoding'] !== undefined;
-    if (!framed && req.method !== 'HEAD' && status !== 204 && status !== 304) {
-      // dockerd's old-style hijack (200 + raw stream until close): answer the same way, unchunked.
-      res.removeHeader('transfer-encoding');
-      res.removeHeader('content-length');
-      res.shouldKeepAlive = false;
-      out.connection = 'close';
-    }
-    res.writeHead(status, upRes.statusMessage, out);
-    res.flushHeaders();
-    upRes.pipe(res);
-    upRes.on('error', () => res.destroy());
-  });
-  res.on('close', () => {
-    if (!res.writableFinished) up.destroy();
-  });
-  if (payload !== null) {
-    req.resume();
-    up.end(payload);
-  } else if (body.kind === 'stream') {
-    req.pipe(up);
-    req.on('error', () => up.destroy());
+  const headers = forwardHeaders(req.rawHeaders);
+  let body: UpstreamRequest['body'] = null;
+  if (plan.kind === 'json') {
+    body = Buffer.from(JSON.stringify(plan.value), 'utf8');
+    const keep = headers.filter(([n]) => !/^content-(type|encoding)$/i.test(n));
+    headers.length = 0;
+    headers.push(...keep, ['Content-Type', 'application/json']);
+  } else if (plan.kind === 'stream') {
+    const length = req.headers['content-length'];
+    body = { stream: req, length: length === undefined ? null : Number(length) };
   } else {
     req.resume();
-    up.end();
   }
+  const exchange = upstream.send(
+    { method: req.method ?? 'GET', path: target, headers, body },
+    {
+      head: (head) => writeHead(req, res, head),
+      data: (chunk) => res.write(chunk),
+      end: () => res.end(),
+      error: onError,
+    },
+  );
+  res.on('drain', () => exchange.resume());
+  res.on('close', () => {
+    if (!res.writableFinished) exchange.abort();
+  });
 }

@@ -11,6 +11,7 @@ import { matchRoute } from './path-rules.js';
 import { formatQuery } from './query.js';
 import { readJsonBody } from './read-body.js';
 import type { ForwardPlan, Method } from './routes/types.js';
+import { isPure } from './routes/common.js';
 import { relayUpgrade } from './upgrade.js';
 import { Upstream } from './upstream.js';
 
@@ -24,6 +25,7 @@ export interface ProxyServer {
 }
 
 type Decision = { decision: 'allow' | 'deny' | 'error'; rule: string };
+type Authorized = { plan: ForwardPlan; rule: string; target: string };
 
 /** Docker-style error answer: dockerd clients print `message`. */
 function errorBody(error: unknown): { status: number; body: string; decision: Decision } {
@@ -41,10 +43,19 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
   const upstream = new Upstream(config.dockerSocket);
   const ownership = new Ownership(upstream, config.allowedNetworks);
   const relays = new Set<Duplex>();
-  const log = logger.child({ component: 'proxy' });
+  // Lines carry only fixed fields (no bodies, no query values such as buildargs), so the root
+  // logger's wildcard redaction is skipped on this hot path.
+  const log = logger.child({ component: 'proxy' }, { redact: [] });
 
-  async function authorize(req: http.IncomingMessage, upgrade: boolean): Promise<{ plan: ForwardPlan; rule: string; target: string }> {
+  // Decisions of pure routes (/_ping, /version, container lists, ...) depend on method and URL
+  // only; remembering them keeps the hot read path short. Bounded, and config never changes.
+  const decided = new Map<string, Authorized>();
+
+  async function authorize(req: http.IncomingMessage, upgrade: boolean): Promise<Authorized> {
     const method = (req.method ?? '') as Method;
+    const key = `${method} ${req.url ?? ''}`;
+    const cached = upgrade ? undefined : decided.get(key);
+    if (cached) return cached;
     const target = parseTarget(req.url ?? '');
     const { route, params } = matchRoute(method, target.path, config);
     if (upgrade && !route.upgrade) throw new PolicyError('upgrade', `${route.name} cannot switch protocols`);
@@ -52,7 +63,12 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
       method, target, params, upgrade, ownership, config,
       readJson: () => readJsonBody(req, config.maxBodyBytes),
     });
-    return { plan, rule: route.name, target: formatTarget(target.version, plan.segments, formatQuery(plan.query)) };
+    const result = { plan, rule: route.name, target: formatTarget(target.version, plan.segments, formatQuery(plan.query)) };
+    if (!upgrade && isPure(route.authorize)) {
+      if (decided.size >= 1024) decided.clear();
+      decided.set(key, result);
+    }
+    return result;
   }
 
   const clientOf = (req: http.IncomingMessage): string => `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
@@ -60,7 +76,7 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
   function record(req: http.IncomingMessage, client: string, started: bigint, d: Decision, status: number): void {
     const entry = {
       method: req.method,
-      path: (req.url ?? '').slice(0, 1024),
+      path: (req.url ?? '').split('?', 1)[0]!.slice(0, 1024),
       client,
       decision: d.decision,
       rule: d.rule,

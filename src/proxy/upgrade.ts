@@ -47,9 +47,7 @@ export function relayUpgrade(
 ): Duplex {
   const headers = forwardHeaders(rawHeaders, UPGRADE_DROP);
   const lines = [`${method} ${target} HTTP/1.1`, 'Host: docker', 'Connection: Upgrade, close'];
-  for (const [name, value] of Object.entries(headers)) {
-    for (const v of ([] as string[]).concat(value)) lines.push(`${name}: ${v}`);
-  }
+  for (const [name, value] of headers) lines.push(`${name}: ${value}`);
   const up = net.connect(socketPath);
   let status = 0;
   let reported = false;
@@ -58,7 +56,7 @@ export function relayUpgrade(
   });
   // dockerd drops request-body bytes it has buffered with the headers when it hijacks, but reads
   // later ones as stdin: send head and declared body in one write, as a direct client would.
-  const declared = Number(headers['content-length'] ?? 0) || 0;
+  const declared = Number(headers.find(([n]) => n.toLowerCase() === 'content-length')?.[1] ?? 0) || 0;
   const body = readAtLeast(client, head, declared);
   up.on('connect', () => {
     up.setNoDelay(true);

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BASE_IMAGE, WORKER_FLAGS, cleanup, contextTar, direct, existing, raw, startProxy, uniquePrefix, type RunningProxy,
+  BASE_IMAGE, NO_NET, WORKER_FLAGS, cleanup, contextTar, direct, existing, raw, startProxy, uniquePrefix, type RunningProxy,
 } from './proxy-harness.js';
 
 const P = uniquePrefix();
@@ -11,7 +11,7 @@ let ownedId = '';
 const create = (name: string, hostConfig: object, extra: object = {}): [string, string, string] => [
   'POST',
   `/v1.41/containers/create?name=${P}-${name}`,
-  JSON.stringify({ Image: BASE_IMAGE, Cmd: ['sleep', '30'], HostConfig: hostConfig, ...extra }),
+  JSON.stringify({ Image: BASE_IMAGE, Cmd: ['sleep', '30'], HostConfig: { ...NO_NET, ...hostConfig }, ...extra }),
 ];
 
 /** Each forbidden request, the rule it must be refused under. Names carry the prefix so leaks are visible. */
@@ -57,7 +57,7 @@ const CASES: Array<{ what: string; req: () => [string, string, string?]; rule: s
 
 beforeAll(async () => {
   proxy = await startProxy(WORKER_FLAGS);
-  const owned = await proxy.docker.createContainer({ name: `${P}-owned`, Image: BASE_IMAGE, Cmd: ['sleep', '300'] });
+  const owned = await proxy.docker.createContainer({ name: `${P}-owned`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], HostConfig: NO_NET });
   await owned.start();
   ownedId = owned.id;
 });
@@ -94,7 +94,7 @@ describe('forbidden requests are refused with 403 and create nothing', () => {
   });
 
   it('refuses an Upgrade handshake on an endpoint that carries a policy body', async () => {
-    const body = JSON.stringify({ Image: BASE_IMAGE, HostConfig: { Privileged: true } });
+    const body = JSON.stringify({ Image: BASE_IMAGE, HostConfig: { ...NO_NET, Privileged: true } });
     const socket = net.connect(proxy.port, '127.0.0.1');
     const reply = await new Promise<string>((resolve, reject) => {
       let text = '';
@@ -112,14 +112,14 @@ describe('forbidden requests are refused with 403 and create nothing', () => {
 
   it('the same privileged create succeeds on the raw socket, so the refusal is the proxy (control)', async () => {
     // Proves the request above is a real escalation, created directly and removed at once.
-    const c = await direct().createContainer({ name: `${P}-control`, Image: BASE_IMAGE, Cmd: ['true'], HostConfig: { Privileged: true } });
+    const c = await direct().createContainer({ name: `${P}-control`, Image: BASE_IMAGE, Cmd: ['true'], HostConfig: { ...NO_NET, Privileged: true } });
     expect((await c.inspect()).HostConfig.Privileged).toBe(true);
     await c.remove({ force: true });
   });
 
   it('a build with an allowed tag still works after all that (the proxy is not just closed)', async () => {
     const context = await contextTar(`FROM ${BASE_IMAGE}\nCMD ["true"]\n`);
-    const answer = await raw(proxy.port, 'POST', `/build?t=${P}-ok:1`, context, { 'content-type': 'application/x-tar' });
+    const answer = await raw(proxy.port, 'POST', `/build?t=${P}-ok:1&networkmode=none`, context, { 'content-type': 'application/x-tar' });
     expect(answer.status).toBe(200);
     expect(answer.text).toContain('Successfully tagged');
   });

@@ -10,6 +10,11 @@ import { createProxyServer, type ProxyServer } from '../../src/proxy/server.js';
 export const SOCKET = process.env.TEST_DOCKER_SOCKET ?? '/var/run/docker.sock';
 export const BASE_IMAGE = 'helvetia-base:latest';
 export const OWNER = { 'cloud.helvetia.managed': 'true' };
+/**
+ * Test containers and builds stay off the default bridge: they need no network, and docker0 may
+ * vanish while other suites start throwaway daemons on this machine.
+ */
+export const NO_NET = { NetworkMode: 'none' } as const;
 
 /** Unique prefix for every object a test file creates; cleanup only ever touches these. */
 export const uniquePrefix = (): string => `proxytest-${randomBytes(4).toString('hex')}`;

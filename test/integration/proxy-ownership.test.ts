@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_IMAGE, WORKER_FLAGS, cleanup, contextTar, direct, raw, startProxy, uniquePrefix, type RunningProxy } from './proxy-harness.js';
+import { BASE_IMAGE, NO_NET, WORKER_FLAGS, cleanup, contextTar, direct, raw, startProxy, uniquePrefix, type RunningProxy } from './proxy-harness.js';
 
 const P = uniquePrefix();
 let proxy: RunningProxy;
@@ -16,13 +16,13 @@ beforeAll(async () => {
   docker = proxy.docker;
   // Objects created on the raw socket stand for the proxy, Redis and everything else on the host.
   const d = direct();
-  const foreign = await d.createContainer({ name: `${P}-foreign`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], Labels: { 'cloud.helvetia.managed': 'false' } });
+  const foreign = await d.createContainer({ name: `${P}-foreign`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], Labels: { 'cloud.helvetia.managed': 'false' }, HostConfig: NO_NET });
   await foreign.start();
   foreignId = foreign.id;
   await d.createNetwork({ Name: FOREIGN_NET });
   await d.createVolume({ Name: FOREIGN_VOL });
   await d.getImage(BASE_IMAGE).tag({ repo: `${P}-foreign-img`, tag: '1' });
-  const owned = await docker.createContainer({ name: `${P}-owned`, Image: BASE_IMAGE, Cmd: ['sleep', '300'] });
+  const owned = await docker.createContainer({ name: `${P}-owned`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], HostConfig: NO_NET });
   await owned.start();
   ownedId = owned.id;
 });
@@ -86,7 +86,7 @@ describe('objects not created through the proxy cannot be touched', () => {
       { NetworkingConfig: { EndpointsConfig: { [FOREIGN_NET]: {} } } },
     ];
     for (const extra of cases) {
-      const answer = await raw(proxy.port, 'POST', `/containers/create?name=${P}-borrow`, JSON.stringify({ Image: BASE_IMAGE, ...extra }));
+      const answer = await raw(proxy.port, 'POST', `/containers/create?name=${P}-borrow`, JSON.stringify({ Image: BASE_IMAGE, ...extra, HostConfig: { ...NO_NET, ...(extra.HostConfig as object | undefined) } }));
       expect(answer.status, JSON.stringify(extra)).toBe(403);
       expect(answer.json.message).toContain('[not-owned]');
     }
@@ -107,7 +107,7 @@ describe('objects not created through the proxy cannot be touched', () => {
   it('owned volumes, prunes and missing objects behave like dockerd', async () => {
     const vol = await docker.createVolume({ Name: `${P}-vol` });
     expect((await direct().getVolume(`${P}-vol`).inspect()).Labels).toMatchObject({ 'cloud.helvetia.managed': 'true' });
-    const user = await docker.createContainer({ name: `${P}-user`, Image: BASE_IMAGE, Cmd: ['true'], HostConfig: { Binds: [`${P}-vol:/data:ro`] } });
+    const user = await docker.createContainer({ name: `${P}-user`, Image: BASE_IMAGE, Cmd: ['true'], HostConfig: { ...NO_NET, Binds: [`${P}-vol:/data:ro`] } });
     await user.remove();
     await docker.getVolume(vol.name).remove();
     // Missing objects answer dockerd's own 404, so "not found" handling in the worker keeps working.
@@ -116,8 +116,8 @@ describe('objects not created through the proxy cannot be touched', () => {
     // Prune is scoped to owned objects: the foreign, stopped container survives. (The extra
     // proxytest label keeps this prune away from other suites' owned containers.)
     const scope = { proxytest: P };
-    const stopped = await direct().createContainer({ name: `${P}-foreign-stopped`, Image: BASE_IMAGE, Cmd: ['true'], Labels: scope });
-    const ownedStopped = await docker.createContainer({ name: `${P}-owned-stopped`, Image: BASE_IMAGE, Cmd: ['true'], Labels: scope });
+    const stopped = await direct().createContainer({ name: `${P}-foreign-stopped`, Image: BASE_IMAGE, Cmd: ['true'], Labels: scope, HostConfig: NO_NET });
+    const ownedStopped = await docker.createContainer({ name: `${P}-owned-stopped`, Image: BASE_IMAGE, Cmd: ['true'], Labels: scope, HostConfig: NO_NET });
     const filters = encodeURIComponent(JSON.stringify({ label: [`proxytest=${P}`] }));
     const pruned = await raw(proxy.port, 'POST', `/containers/prune?filters=${filters}`);
     expect(pruned.status).toBe(200);

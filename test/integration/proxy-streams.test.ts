@@ -2,7 +2,7 @@ import http from 'node:http';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_IMAGE, WORKER_FLAGS, cleanup, contextTar, followProgress, startProxy, uniquePrefix, type RunningProxy } from './proxy-harness.js';
+import { BASE_IMAGE, NO_NET, WORKER_FLAGS, cleanup, contextTar, followProgress, startProxy, uniquePrefix, type RunningProxy } from './proxy-harness.js';
 
 const P = uniquePrefix();
 let proxy: RunningProxy;
@@ -38,14 +38,14 @@ describe('streaming and hijacked connections through the proxy', () => {
   it('streams events as they happen', async () => {
     const events = (await docker.getEvents({ filters: { type: ['container'], event: ['create'] } })) as NodeJS.ReadableStream;
     const seen = readUntil(events, (t) => t.includes(`${P}-evented`));
-    const c = await docker.createContainer({ name: `${P}-evented`, Image: BASE_IMAGE, Cmd: ['true'] });
+    const c = await docker.createContainer({ name: `${P}-evented`, Image: BASE_IMAGE, Cmd: ['true'], HostConfig: NO_NET });
     expect(await seen).toContain('"Action":"create"');
     await c.remove();
   });
 
   it('follows logs of a container that prints slowly, and long-polls wait', async () => {
     const c = await docker.createContainer({
-      name: `${P}-slow`, Image: BASE_IMAGE, Cmd: ['sh', '-c', 'for i in 1 2 3; do echo tick-$i; sleep 1; done'],
+      name: `${P}-slow`, Image: BASE_IMAGE, Cmd: ['sh', '-c', 'for i in 1 2 3; do echo tick-$i; sleep 1; done'], HostConfig: NO_NET,
     });
     const waiting = c.wait({ condition: 'next-exit' });
     await c.start();
@@ -59,7 +59,7 @@ describe('streaming and hijacked connections through the proxy', () => {
   it('attaches with the Upgrade handshake: stdin in, stdout out', async () => {
     const c = await docker.createContainer({
       name: `${P}-attach`, Image: BASE_IMAGE, Cmd: ['sh', '-c', 'read line; echo "got:$line"'], OpenStdin: true, StdinOnce: true,
-      AttachStdin: true, AttachStdout: true,
+      AttachStdin: true, AttachStdout: true, HostConfig: NO_NET,
     });
     const stream = (await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream;
     await c.start();
@@ -75,7 +75,7 @@ describe('streaming and hijacked connections through the proxy', () => {
   });
 
   it('answers the older hijack (no Upgrade header) as a raw, unchunked 200 stream', async () => {
-    const c = await docker.createContainer({ name: `${P}-rawexec`, Image: BASE_IMAGE, Cmd: ['sleep', '60'] });
+    const c = await docker.createContainer({ name: `${P}-rawexec`, Image: BASE_IMAGE, Cmd: ['sleep', '60'], HostConfig: NO_NET });
     await c.start();
     const exec = await c.exec({ Cmd: ['sh', '-c', 'echo raw-one; echo raw-two'], AttachStdout: true, AttachStderr: true, Tty: true });
     const answer = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
@@ -99,13 +99,13 @@ describe('streaming and hijacked connections through the proxy', () => {
     expect(proxy.proxy.server.requestTimeout).toBe(0);
     expect(proxy.proxy.server.timeout).toBe(0);
     const context = await contextTar(`FROM ${BASE_IMAGE}\nRUN sleep 4\nRUN echo after-silence\n`);
-    const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: `${P}-silent:1`, rm: true });
+    const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: `${P}-silent:1`, rm: true, networkmode: 'none' });
     const output = await followProgress(docker, stream);
     expect(output.map((o) => o.stream ?? '').join('')).toContain('after-silence');
   });
 
   it('relays a client-side disconnect to dockerd (follow stream ends when the client goes)', async () => {
-    const c = await docker.createContainer({ name: `${P}-follow`, Image: BASE_IMAGE, Cmd: ['sh', '-c', 'while true; do echo x; sleep 1; done'] });
+    const c = await docker.createContainer({ name: `${P}-follow`, Image: BASE_IMAGE, Cmd: ['sh', '-c', 'while true; do echo x; sleep 1; done'], HostConfig: NO_NET });
     await c.start();
     const logs = (await c.logs({ follow: true, stdout: true })) as NodeJS.ReadableStream;
     await readUntil(logs, (t) => t.includes('x'));

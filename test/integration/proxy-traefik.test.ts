@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_IMAGE, SOCKET, cleanup, direct, raw, uniquePrefix } from './proxy-harness.js';
+import { BASE_IMAGE, NO_NET, SOCKET, cleanup, direct, raw, uniquePrefix } from './proxy-harness.js';
 
 const P = uniquePrefix();
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,8 +22,8 @@ function runCli(env: Record<string, string>): ChildProcess {
 
 beforeAll(async () => {
   const d = direct();
-  const owned = await d.createContainer({ name: `${P}-owned`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], Labels: { 'cloud.helvetia.managed': 'true', 'traefik.enable': 'true' } });
-  const foreign = await d.createContainer({ name: `${P}-foreign`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], Labels: { 'traefik.enable': 'true' } });
+  const owned = await d.createContainer({ name: `${P}-owned`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], Labels: { 'cloud.helvetia.managed': 'true', 'traefik.enable': 'true' }, HostConfig: NO_NET });
+  const foreign = await d.createContainer({ name: `${P}-foreign`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], Labels: { 'traefik.enable': 'true' }, HostConfig: NO_NET });
   ownedId = owned.id;
   foreignId = foreign.id;
   child = runCli({ PROXY_PROFILE: 'traefik' });

@@ -45,7 +45,7 @@ describe("the worker's Docker flow through the proxy", () => {
     );
     const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
       t: image, labels: { 'cloud.helvetia.role': 'image' }, memory: 256 * 1024 * 1024, memswap: 256 * 1024 * 1024,
-      cpuperiod: 100_000, cpuquota: 50_000, rm: true, forcerm: true, pull: false,
+      cpuperiod: 100_000, cpuquota: 50_000, rm: true, forcerm: true, pull: false, networkmode: 'none',
     } as Docker.ImageBuildOptions);
     const output = await followProgress(docker, stream);
     expect(output.some((o) => typeof o.stream === 'string' && o.stream.includes('Successfully tagged'))).toBe(true);

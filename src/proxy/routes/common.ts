@@ -20,8 +20,17 @@ export const planOf = (input: RouteInput, body: BodyPlan = NONE, overrides: Part
   ...overrides,
 });
 
+/** Authorizers whose plan depends on the request target alone (no body, no daemon lookup). */
+const pureAuthorizers = new WeakSet<Authorize>();
+const pure = (fn: Authorize): Authorize => {
+  pureAuthorizers.add(fn);
+  return fn;
+};
+/** A pure route's decision can be reused for the same method and URL. */
+export const isPure = (fn: Authorize): boolean => pureAuthorizers.has(fn);
+
 /** Forwarded as is: read-only endpoints of an enabled section. */
-export const pass: Authorize = async (input) => planOf(input);
+export const pass: Authorize = pure(async (input) => planOf(input));
 
 /** Keeps only the listed query parameters (single-valued). */
 export function pick(query: QueryPairs, names: readonly string[]): Array<[string, string]> {
@@ -34,10 +43,10 @@ export function pick(query: QueryPairs, names: readonly string[]): Array<[string
 }
 
 /** List/prune endpoints: only owned objects, by a forced label filter. */
-export const ownedFilter =
-  (names: readonly string[]): Authorize =>
-  async (input) =>
-    planOf(input, NONE, { query: [...pick(input.target.query, names), ['filters', injectOwnerFilter(queryOne(input.target.query, 'filters'))]] });
+export const ownedFilter = (names: readonly string[]): Authorize =>
+  pure(async (input) =>
+    planOf(input, NONE, { query: [...pick(input.target.query, names), ['filters', injectOwnerFilter(queryOne(input.target.query, 'filters'))]] }),
+  );
 
 /** Replaces path segment `index` (a name) by the checked object's immutable ID. */
 export function withSegment(plan: ForwardPlan, index: number, value: string): ForwardPlan {

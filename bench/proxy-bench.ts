@@ -1,0 +1,212 @@
+/**
+ * Socket proxy benchmark: the raw Docker socket, our proxy (its own process) and HAProxy with a
+ * tecnativa-equivalent config, side by side on the same dockerd, requests interleaved so drift
+ * hits all three alike. Every loop is bounded; everything started or created is removed.
+ *   npx tsx bench/proxy-bench.ts
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+import { fmt, median, p99, timeMs } from './lib/stats.js';
+import { renderTable, type BenchRow } from './lib/table.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
+const IMAGE = 'helvetia-base:latest';
+const N = { warmup: 200, ping: 2000, list: 500, containers: 40, throughput: 5000, concurrency: 10 };
+const FLAGS = { CONTAINERS: '1', POST: '1', IMAGES: '1', NETWORKS: '1', VOLUMES: '1', EXEC: '1', BUILD: '1', ALLOW_START: '1', ALLOW_STOP: '1' };
+
+interface Target {
+  name: string;
+  agent: http.Agent;
+  address: { socketPath: string } | { host: string; port: number };
+}
+
+function call(t: Target, method: string, path: string, body?: object): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: http.OutgoingHttpHeaders = payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {};
+    const req = http.request({ ...t.address, agent: t.agent, method, path, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function ok(t: Target, method: string, path: string, body?: object): Promise<string> {
+  const r = await call(t, method, path, body);
+  if (r.status >= 300) throw new Error(`${t.name}: ${method} ${path} → ${r.status} ${r.text}`);
+  return r.text;
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+
+async function waitForPing(t: Target, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`${t.name} exited with ${child.exitCode}`);
+    if ((await call(t, 'GET', '/_ping').catch(() => ({ status: 0 }))).status === 200) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${t.name} did not answer /_ping`);
+}
+
+/**
+ * Our proxy as its own process running plain JavaScript, like `node dist/cli.js proxy`: the CLI,
+ * logger, config and proxy sources are transpiled (no type check) into a throwaway folder under
+ * node_modules/.cache, so the figures do not depend on the rest of the app compiling right now.
+ */
+function buildProxy(run: string): { dir: string; args: string[]; label: string } {
+  const dir = join(ROOT, 'node_modules/.cache/helvetia-proxy-bench', run);
+  const sources = ['src/cli.ts', 'src/logger.ts', ...listTs(join(ROOT, 'src/config')), ...listTs(join(ROOT, 'src/proxy'))];
+  for (const source of sources) {
+    const rel = relative(ROOT, resolve(ROOT, source));
+    const { outputText } = ts.transpileModule(readFileSync(join(ROOT, rel), 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+      fileName: rel,
+    });
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel.replace(/\.ts$/, '.js')), outputText);
+  }
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+  return { dir, args: [join(dir, 'src/cli.js'), 'proxy'], label: 'node <transpiled src>/cli.js proxy' };
+}
+
+const listTs = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listTs(join(dir, e.name)) : e.name.endsWith('.ts') ? [relative(ROOT, join(dir, e.name))] : []));
+
+const rssKb = (pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number => {
+  if (pid === undefined) return Number.NaN;
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : Number.NaN;
+};
+
+/** Runs fn once per target per round, rotating the order each round. */
+async function interleaved(targets: Target[], rounds: number, fn: (t: Target, i: number) => Promise<number>): Promise<Map<string, number[]>> {
+  const out = new Map(targets.map((t) => [t.name, [] as number[]]));
+  for (let i = 0; i < rounds; i++) {
+    for (let k = 0; k < targets.length; k++) {
+      const t = targets[(i + k) % targets.length]!;
+      out.get(t.name)!.push(await fn(t, i));
+    }
+  }
+  return out;
+}
+
+async function throughput(t: Target): Promise<number> {
+  let next = 0;
+  const start = process.hrtime.bigint();
+  const worker = async (): Promise<void> => {
+    while (next < N.throughput) {
+      next++;
+      await ok(t, 'GET', '/_ping');
+    }
+  };
+  await Promise.all(Array.from({ length: N.concurrency }, worker));
+  return N.throughput / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+export async function runProxyBench(): Promise<BenchRow[]> {
+  const run = randomBytes(4).toString('hex');
+  const workdir = mkdtempSync(join(tmpdir(), 'proxy-bench-'));
+  const children: ChildProcess[] = [];
+  const agent = () => new http.Agent({ keepAlive: true, maxSockets: N.concurrency });
+  const direct: Target = { name: 'direct socket', agent: agent(), address: { socketPath: SOCKET } };
+  const agents = [direct.agent];
+  const cleanupDirs = [workdir];
+  try {
+    await ok(direct, 'GET', `/images/${IMAGE}/json`);
+    // Containers join a bench-only bridge (like the worker's edge network), created on the socket.
+    const network = `proxybench-${run}`;
+    await ok(direct, 'POST', '/networks/create', { Name: network, CheckDuplicate: true, Labels: { proxybench: run } });
+    const [oursPort, hapPort] = [await freePort(), await freePort()];
+    const cmd = buildProxy(run);
+    cleanupDirs.push(cmd.dir);
+    const ours = spawn(process.execPath, cmd.args, {
+      cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
+      env: { PATH: process.env.PATH ?? '', DOCKER_SOCKET: SOCKET, PROXY_LISTEN: `127.0.0.1:${oursPort}`, PROXY_ALLOWED_NETWORKS: network, ...FLAGS },
+    });
+    const hap = spawn('haproxy', ['-db', '-f', join(ROOT, 'bench/haproxy/haproxy.cfg')], {
+      cwd: workdir, stdio: ['ignore', 'ignore', 'inherit'],
+      env: { PATH: process.env.PATH ?? '', BIND: `127.0.0.1:${hapPort}`, DOCKER_SOCKET: SOCKET, PING: '1', VERSION: '1', EVENTS: '1', ...FLAGS },
+    });
+    children.push(ours, hap);
+    const oursT: Target = { name: 'ours', agent: agent(), address: { host: '127.0.0.1', port: oursPort } };
+    const hapT: Target = { name: 'HAProxy', agent: agent(), address: { host: '127.0.0.1', port: hapPort } };
+    agents.push(oursT.agent, hapT.agent);
+    await Promise.all([waitForPing(oursT, ours), waitForPing(hapT, hap)]);
+    const targets = [direct, oursT, hapT];
+
+    await interleaved(targets, N.warmup, (t) => timeMs(() => ok(t, 'GET', '/_ping')));
+    const ping = await interleaved(targets, N.ping, (t) => timeMs(() => ok(t, 'GET', '/_ping')));
+    const list = await interleaved(targets, N.list, (t) => timeMs(() => ok(t, 'GET', '/containers/json')));
+    const createStart = new Map(targets.map((t) => [t.name, [] as number[]]));
+    const cycle = await interleaved(targets, N.containers, async (t, i) => {
+      const name = `proxybench-${run}-${t.name.replace(/\W/g, '')}-${i}`;
+      const started = process.hrtime.bigint();
+      const { Id } = JSON.parse(await ok(t, 'POST', `/containers/create?name=${name}`, { Image: IMAGE, Cmd: ['sleep', '30'], Labels: { proxybench: run }, HostConfig: { NetworkMode: network } })) as { Id: string };
+      await ok(t, 'POST', `/containers/${Id}/start`);
+      createStart.get(t.name)!.push(Number(process.hrtime.bigint() - started) / 1e6);
+      await ok(t, 'DELETE', `/containers/${Id}?force=1&v=1`);
+      return Number(process.hrtime.bigint() - started) / 1e6;
+    });
+    const rps = new Map<string, number>();
+    for (const t of targets) rps.set(t.name, await throughput(t));
+    const rss = { ours: rssKb(ours.pid, 'VmRSS'), oursPeak: rssKb(ours.pid, 'VmHWM'), hap: rssKb(hap.pid, 'VmRSS') };
+
+    const rows: BenchRow[] = [];
+    const G = 'Socket proxy';
+    const latency = (metric: string, samples: Map<string, number[]>): void => {
+      const base = median(samples.get('direct socket')!);
+      for (const t of targets) {
+        const s = samples.get(t.name)!;
+        const added = t === direct ? '' : ` · added p50 ${fmt(median(s) - base, 3)} ms`;
+        rows.push({ group: G, metric: `${metric} — ${t.name}`, value: `p50 ${fmt(median(s), 3)} ms · p99 ${fmt(p99(s), 3)} ms${added}` });
+      }
+      const [ao, ah] = [median(samples.get('ours')!) - base, median(samples.get('HAProxy')!) - base];
+      rows.push({ group: G, metric: `${metric} — added median, ours vs HAProxy`, value: `${fmt(ao, 3)} ms vs ${fmt(ah, 3)} ms`, target: `≤ HAProxy: ${ao <= ah ? 'met' : 'not met'}` });
+    };
+    latency('GET /_ping', ping);
+    latency('GET /containers/json', list);
+    latency('create+start+remove', cycle);
+    const cs = (name: string) => median(createStart.get(name)!);
+    const overhead = (cs('ours') / cs('direct socket') - 1) * 100;
+    rows.push({ group: G, metric: 'create+start — ours vs direct (median)', value: `${fmt(cs('ours'))} ms vs ${fmt(cs('direct socket'))} ms (${overhead >= 0 ? '+' : ''}${fmt(overhead, 1)} %); HAProxy ${fmt(cs('HAProxy'))} ms`, target: `within 3 %: ${overhead <= 3 ? 'met' : 'not met'}` });
+    for (const t of targets) rows.push({ group: G, metric: `GET /_ping throughput, concurrency ${N.concurrency} — ${t.name}`, value: `${fmt(rps.get(t.name)!, 0)} req/s (${N.throughput} requests)` });
+    rows.push({ group: G, metric: `RSS of our proxy (${cmd.label})`, value: `${fmt(rss.ours / 1024, 1)} MB (peak ${fmt(rss.oursPeak / 1024, 1)} MB); HAProxy ${fmt(rss.hap / 1024, 1)} MB` });
+    return rows;
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    const leftovers = JSON.parse(await ok(direct, 'GET', `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`proxybench=${run}`] }))}`)) as Array<{ Id: string }>;
+    for (const c of leftovers) await call(direct, 'DELETE', `/containers/${c.Id}?force=1&v=1`);
+    await call(direct, 'DELETE', `/networks/proxybench-${run}`);
+    for (const a of agents) a.destroy();
+    for (const dir of cleanupDirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runProxyBench()
+    .then((rows) => console.log(renderTable(rows)))
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    });
+}
