@@ -59,6 +59,7 @@ const schema = z.object({
   EDGE_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).default('helvetia-edge'),
   PROXY_ALLOWED_NETWORKS: z.string().optional(),
   PROXY_CAP_ADD_ALLOW: z.string().optional(),
+  PROXY_IMAGE_PREFIXES: z.string().default('helvetia/'),
   PROXY_MAX_BODY_BYTES: intVar(1_048_576, 1024, 64 * 1_048_576),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   ...(Object.fromEntries(FLAG_NAMES.map((f) => [f, flagVar(FLAG_DEFAULTS[f])])) as Record<FlagName, ReturnType<typeof flagVar>>),
@@ -74,6 +75,8 @@ export interface ProxyConfig {
   /** Networks not created through the proxy that owned containers may join (the operator's edge network). */
   allowedNetworks: readonly string[];
   capAddAllow: readonly string[];
+  /** Image names builds, tags and commits may write (so no other service's image name can be seeded). */
+  imagePrefixes: readonly string[];
   maxBodyBytes: number;
   logLevel: string;
 }
@@ -97,14 +100,25 @@ export function loadProxyConfig(env: Record<string, string | undefined> = proces
   if (badCap !== undefined) {
     throw new ConfigError([{ variable: 'PROXY_CAP_ADD_ALLOW', message: `${badCap} is not a capability name like NET_BIND_SERVICE` }]);
   }
+  const allowedNetworks = data.PROXY_ALLOWED_NETWORKS === undefined ? [data.EDGE_NETWORK] : list(data.PROXY_ALLOWED_NETWORKS);
+  const badNet = allowedNetworks.find((n) => ['host', 'none', 'default'].includes(n) || n.includes(':'));
+  if (badNet !== undefined) {
+    throw new ConfigError([{ variable: 'PROXY_ALLOWED_NETWORKS', message: `${badNet} cannot be allowed (host/none/container namespaces)` }]);
+  }
+  const imagePrefixes = list(data.PROXY_IMAGE_PREFIXES);
+  const badPrefix = imagePrefixes.find((p) => !/^[a-z0-9][a-z0-9._/-]*$/.test(p));
+  if (badPrefix !== undefined || imagePrefixes.length === 0) {
+    throw new ConfigError([{ variable: 'PROXY_IMAGE_PREFIXES', message: `${badPrefix ?? '(empty)'} is not an image name prefix such as helvetia/` }]);
+  }
   return deepFreeze({
     listen: { host, port: portNumber },
     dockerSocket: data.DOCKER_SOCKET,
     profile: data.PROXY_PROFILE,
     flags,
     workspaceDir: checkWorkspaceDir(data.WORKSPACE_DIR, data.DOCKER_SOCKET),
-    allowedNetworks: data.PROXY_ALLOWED_NETWORKS === undefined ? [data.EDGE_NETWORK] : list(data.PROXY_ALLOWED_NETWORKS),
+    allowedNetworks,
     capAddAllow,
+    imagePrefixes,
     maxBodyBytes: data.PROXY_MAX_BODY_BYTES,
     logLevel: data.LOG_LEVEL,
   });

@@ -8,7 +8,7 @@ const OBJECT_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 /** Image references: name[:tag][@digest] with registry and path components. */
 const IMAGE_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.\-/:@]*$/;
 
-type Inspected = Record<string, unknown> & { Id?: string; Name?: string; Labels?: unknown; Config?: { Labels?: unknown } };
+type Inspected = Record<string, unknown> & { Id?: string; Name?: string; Driver?: string; Labels?: unknown; Config?: { Labels?: unknown } };
 
 const ref = (kind: string, value: string, pattern: RegExp): string => {
   if (!pattern.test(value) || value.includes('..')) throw new PolicyError('object-ref', `${JSON.stringify(value)} is not a valid ${kind} reference`);
@@ -54,6 +54,8 @@ export class Ownership {
   /** A network the proxy may attach owned containers to: ours, or named in PROXY_ALLOWED_NETWORKS. */
   async network(name: string, mode: 'use' | 'own'): Promise<string> {
     const info = await this.inspect('network', `/networks/${ref('network', name, OBJECT_REF)}`, name);
+    // By ID, the host or none network would pass as "user-defined": only bridges are joinable.
+    if (info.Driver !== 'bridge') throw new PolicyError('network-driver', `network ${name} uses driver ${String(info.Driver)}; only bridge networks can be joined`);
     const allowed = mode === 'use' && typeof info.Name === 'string' && this.allowedNetworks.includes(info.Name);
     if (!allowed && !isOwnedLabels(info.Labels)) {
       throw new PolicyError('not-owned', `network ${name} is neither managed by helvetia nor in PROXY_ALLOWED_NETWORKS (${this.allowedNetworks.join(', ') || 'empty'})`);

@@ -44,7 +44,8 @@ const CASES: Array<{ what: string; req: () => [string, string, string?]; rule: s
   { what: 'build with networkmode=host', req: () => ['POST', `/build?t=${P}-hostbuild:1&networkmode=host`], rule: 'build-networkmode' },
   { what: 'build from a remote context', req: () => ['POST', `/build?t=${P}-remote:1&remote=http%3A%2F%2F127.0.0.1%3A1%2Fctx.tar`], rule: 'build-remote' },
   { what: 'BuildKit build', req: () => ['POST', `/build?t=${P}-bk:1&version=2`], rule: 'build-buildkit' },
-  { what: 'build re-pointing an existing foreign tag', req: () => ['POST', `/build?t=${BASE_IMAGE}`], rule: 'image-tag' },
+  { what: 'build re-pointing an existing foreign tag', req: () => ['POST', `/build?t=${P}-foreign:1`], rule: 'image-tag' },
+  { what: 'build seeding a name outside PROXY_IMAGE_PREFIXES', req: () => ['POST', `/build?t=redis-${P}:7`], rule: 'image-name' },
   { what: 'image import from URL', req: () => ['POST', `/images/create?fromSrc=http%3A%2F%2F127.0.0.1%3A1%2Frootfs.tar&repo=${P}-import`], rule: 'image-import' },
   { what: 'image load (a tarball can re-point any tag)', req: () => ['POST', '/images/load'], rule: 'method' },
   { what: 'API version below 1.24', req: () => ['POST', `/v1.23/containers/create?name=${P}-old`, JSON.stringify({ Image: BASE_IMAGE })], rule: 'api-version' },
@@ -57,6 +58,8 @@ const CASES: Array<{ what: string; req: () => [string, string, string?]; rule: s
 
 beforeAll(async () => {
   proxy = await startProxy(WORKER_FLAGS);
+  // A name inside the allowed prefixes that already belongs to someone else.
+  await direct().getImage(BASE_IMAGE).tag({ repo: `${P}-foreign`, tag: '1' });
   const owned = await proxy.docker.createContainer({ name: `${P}-owned`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], HostConfig: NO_NET });
   await owned.start();
   ownedId = owned.id;

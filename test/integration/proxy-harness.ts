@@ -22,6 +22,8 @@ export const uniquePrefix = (): string => `proxytest-${randomBytes(4).toString('
 /** Flags the worker needs (the guidelines' compose file). */
 export const WORKER_FLAGS = {
   CONTAINERS: '1', IMAGES: '1', BUILD: '1', NETWORKS: '1', VOLUMES: '1', EXEC: '1', POST: '1', ALLOW_START: '1', ALLOW_STOP: '1',
+  // The worker builds helvetia/<repo>:<sha>; test images carry the file's prefix instead.
+  PROXY_IMAGE_PREFIXES: 'helvetia/,proxytest-',
 };
 
 export interface RunningProxy {
@@ -132,7 +134,7 @@ export async function existing(prefix: string): Promise<{ containers: string[]; 
     containers: containers.flatMap((c) => c.Names.map((n) => n.replace(/^\//, ''))).filter((n) => n.startsWith(prefix)),
     networks: networks.map((n) => n.Name).filter((n) => n.startsWith(prefix)),
     volumes: (volumes.Volumes ?? []).map((v) => v.Name).filter((n) => n.startsWith(prefix)),
-    images: images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(prefix)),
+    images: images.flatMap((i) => i.RepoTags ?? []).filter((t) => t.includes(prefix)),
   };
 }
 

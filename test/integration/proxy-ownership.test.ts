@@ -90,6 +90,11 @@ describe('objects not created through the proxy cannot be touched', () => {
       expect(answer.status, JSON.stringify(extra)).toBe(403);
       expect(answer.json.message).toContain('[not-owned]');
     }
+    // The host network named by its ID would look "user-defined" to dockerd.
+    const hostId = (await direct().getNetwork('host').inspect()).Id as string;
+    const byId = await raw(proxy.port, 'POST', `/containers/create?name=${P}-borrow`, JSON.stringify({ Image: BASE_IMAGE, HostConfig: { NetworkMode: hostId.slice(0, 12) } }));
+    expect(byId.status).toBe(403);
+    expect(byId.json.message).toContain('[network-driver]');
     await expect(direct().getContainer(`${P}-borrow`).inspect()).rejects.toMatchObject({ statusCode: 404 });
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkBuildQuery } from '../../src/proxy/body-policy/build-query.js';
 import { checkExecCreate } from '../../src/proxy/body-policy/exec.js';
-import { checkImagePull, targetReference } from '../../src/proxy/body-policy/image.js';
+import { checkImageName, checkImagePull, targetReference } from '../../src/proxy/body-policy/image.js';
 import { checkNetworkConnect, checkNetworkCreate, checkNetworkDisconnect } from '../../src/proxy/body-policy/network.js';
 import { newRefs, type PolicyContext } from '../../src/proxy/body-policy/schema.js';
 import { checkVolumeCreate } from '../../src/proxy/body-policy/volume.js';
@@ -98,6 +98,9 @@ describe('image pull and tag', () => {
     expect(ruleOf(() => checkImagePull(parseQuery('fromSrc=http://10.0.0.1/rootfs.tar&repo=x')))).toBe('image-import');
     expect(ruleOf(() => checkImagePull(parseQuery('fromSrc=-')))).toBe('image-import');
     expect(targetReference(parseQuery('repo=a/b&tag=1'))).toBe('a/b:1');
+    expect(checkImageName('helvetia/app--o:abc', ['helvetia/'])).toBe('helvetia/app--o:abc');
+    expect(ruleOf(() => checkImageName('redis:7', ['helvetia/']))).toBe('image-name');
+    expect(ruleOf(() => checkImageName('docker.io/helvetia/app:1', ['helvetia/']))).toBe('image-name');
   });
 });
 

@@ -46,6 +46,14 @@ describe('loadProxyConfig', () => {
     expect(loadProxyConfig({ WORKSPACE_DIR: 'none' }).workspaceDir).toBeNull();
   });
 
+  it('validates allowed networks and image prefixes', () => {
+    expect(loadProxyConfig({}).imagePrefixes).toEqual(['helvetia/']);
+    expect(loadProxyConfig({ PROXY_IMAGE_PREFIXES: 'helvetia/, ci-' }).imagePrefixes).toEqual(['helvetia/', 'ci-']);
+    expect(fails({ PROXY_IMAGE_PREFIXES: 'Bad Prefix' }).issues[0]!.variable).toBe('PROXY_IMAGE_PREFIXES');
+    expect(fails({ PROXY_ALLOWED_NETWORKS: 'edge,host' }).issues[0]!.variable).toBe('PROXY_ALLOWED_NETWORKS');
+    expect(loadProxyConfig({ PROXY_ALLOWED_NETWORKS: 'edge,internal' }).allowedNetworks).toEqual(['edge', 'internal']);
+  });
+
   it('validates listen address and capability allowlist', () => {
     expect(fails({ PROXY_LISTEN: '2375' }).issues[0]!.variable).toBe('PROXY_LISTEN');
     expect(fails({ PROXY_CAP_ADD_ALLOW: 'NET_BIND_SERVICE,ALL' }).issues[0]!.variable).toBe('PROXY_CAP_ADD_ALLOW');

@@ -19,6 +19,17 @@ export function checkImagePull(q: QueryPairs): Array<[string, string]> {
   return out;
 }
 
+/**
+ * A name a build, tag or commit writes must start with one of PROXY_IMAGE_PREFIXES, so the bot
+ * cannot seed a name another service will run (redis:7, the proxy's own image, ...).
+ */
+export function checkImageName(name: string, prefixes: readonly string[]): string {
+  if (!prefixes.some((p) => name.startsWith(p))) {
+    throw new PolicyError('image-name', `image name ${name} is outside PROXY_IMAGE_PREFIXES (${prefixes.join(', ')})`);
+  }
+  return name;
+}
+
 /** The reference a tag or commit writes (repo[:tag]); it must not take over a name that is not ours. */
 export function targetReference(q: QueryPairs): string | null {
   const repo = queryOne(q, 'repo');

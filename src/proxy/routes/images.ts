@@ -1,6 +1,6 @@
 import { checkBuildQuery } from '../body-policy/build-query.js';
 import { checkCommitConfig } from '../body-policy/container-create.js';
-import { checkImagePull, targetReference } from '../body-policy/image.js';
+import { checkImageName, checkImagePull, targetReference } from '../body-policy/image.js';
 import { PolicyError } from '../errors.js';
 import { queryOne } from '../query.js';
 import { NONE, STREAM, ownedFilter, param, pass, pick, planOf, policyContext } from './common.js';
@@ -8,6 +8,7 @@ import { NAME, path, type Authorize, type Route } from './types.js';
 
 const build: Authorize = async (input) => {
   const plan = checkBuildQuery(input.target.query);
+  for (const t of plan.tags) checkImageName(t, input.config.imagePrefixes);
   await Promise.all(plan.tags.map((t) => input.ownership.freeOrOwnedTag(t)));
   return planOf(input, STREAM, { query: plan.query });
 };
@@ -17,6 +18,7 @@ const pull: Authorize = async (input) => planOf(input, NONE, { query: checkImage
 const tag: Authorize = async (input) => {
   const target = targetReference(input.target.query);
   if (target === null) throw new PolicyError('image-tag', 'repo is required');
+  checkImageName(target, input.config.imagePrefixes);
   await input.ownership.freeOrOwnedTag(target);
   return planOf(input, NONE, { query: pick(input.target.query, ['repo', 'tag']) });
 };
@@ -31,7 +33,7 @@ const commit: Authorize = async (input) => {
   if (!container) throw new PolicyError('commit', 'container is required');
   const id = await input.ownership.container(container);
   const target = targetReference(input.target.query);
-  if (target !== null) await input.ownership.freeOrOwnedTag(target);
+  if (target !== null) await input.ownership.freeOrOwnedTag(checkImageName(target, input.config.imagePrefixes));
   const value = checkCommitConfig(await input.readJson(), policyContext(input));
   const query = pick(input.target.query, ['repo', 'tag', 'comment', 'author', 'pause', 'changes']);
   return planOf(input, { kind: 'json', value }, { query: [['container', id], ...query] });
