@@ -8,6 +8,8 @@ export const LABEL = {
   hostname: 'cloud.helvetia.hostname',
   role: 'cloud.helvetia.role',
   installation: 'cloud.helvetia.installation',
+  /** Which helvetia installation (QUEUE_PREFIX) owns it: several may share one Docker host. */
+  instance: 'cloud.helvetia.instance',
 } as const;
 
 export interface DeploymentIdentity {
@@ -19,6 +21,13 @@ export interface DeploymentIdentity {
   jobId: string;
   /** GitHub App installation, so the reconciler can ask GitHub about the environment later. */
   installationId: number;
+  /** QUEUE_PREFIX of the helvetia installation that owns the objects. */
+  instance: string;
+}
+
+/** Label filters selecting what this helvetia installation owns, narrowed by `extra` (key=value). */
+export function ownedFilters(instance: string, extra: Record<string, string> = {}): string[] {
+  return [`${LABEL.managed}=true`, `${LABEL.instance}=${instance}`, ...Object.entries(extra).map(([k, v]) => `${k}=${v}`)];
 }
 
 /** Ownership and identity labels (no routing). Used for images, app containers and probes. */
@@ -30,6 +39,7 @@ export function ownershipLabels(id: DeploymentIdentity, role: 'app' | 'probe' | 
     [LABEL.sha]: id.sha,
     [LABEL.job]: id.jobId,
     [LABEL.installation]: String(id.installationId),
+    [LABEL.instance]: id.instance,
     [LABEL.role]: role,
   };
 }

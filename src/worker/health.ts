@@ -52,6 +52,10 @@ export async function waitHealthy(engine: DockerEngine, image: string, opts: Hea
     }
   }
   opts.onStep(`probing http://${opts.containerName}:${opts.port}${opts.path} from inside ${opts.network}`);
+  // A worker that died mid-probe left its probe behind, and reconcile spares in-flight jobs: the
+  // re-run of the same job removes it.
+  const job = opts.labels[LABEL.job];
+  if (job) for (const stale of await engine.listContainers([`${LABEL.job}=${job}`, `${LABEL.role}=probe`])) await engine.removeContainer(stale.id);
   const attempts = Math.max(1, Math.ceil(opts.timeoutMs / 700));
   const probeId = await engine.createContainer(
     probeContainerSpec({

@@ -1,6 +1,6 @@
 import type { Config } from '../config/load-config.js';
 import type { DockerEngine } from '../docker/engine.js';
-import { LABEL } from '../docker/labels.js';
+import { LABEL, ownedFilters } from '../docker/labels.js';
 import type { DeployJobData } from '../queue/job-types.js';
 import type { DeployState } from './deploy-state.js';
 
@@ -30,7 +30,7 @@ export async function previewGate(data: DeployJobData, deps: { config: Config; e
     }
     return { proceed: true, approvedBy };
   }
-  const previews = await deps.engine.listContainers([`${LABEL.managed}=true`, `${LABEL.repository}=${data.repository}`, `${LABEL.role}=app`]);
+  const previews = await deps.engine.listContainers(ownedFilters(deps.config.QUEUE_PREFIX, { [LABEL.repository]: data.repository, [LABEL.role]: 'app' }));
   const others = new Set(previews.map((c) => c.labels[LABEL.environment]).filter((e) => e?.startsWith('pr-') && e !== data.environment));
   if (others.size >= deps.config.PREVIEW_MAX_PER_REPO) {
     return {

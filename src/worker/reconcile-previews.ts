@@ -1,4 +1,4 @@
-import { LABEL } from '../docker/labels.js';
+import { LABEL, ownedFilters } from '../docker/labels.js';
 import type { DeployQueue } from '../queue/deploy-queue.js';
 import type { WorkerDeps } from './run-deploy.js';
 
@@ -13,7 +13,7 @@ export interface PreviewReport {
  * request is closed or gone on GitHub (missed `closed` deliveries, deleted branches, stacked PRs).
  */
 export async function reconcilePreviews(deps: WorkerDeps, queue: DeployQueue, now = Date.now()): Promise<PreviewReport> {
-  const containers = await deps.engine.listContainers([`${LABEL.managed}=true`, `${LABEL.role}=app`]);
+  const containers = await deps.engine.listContainers(ownedFilters(deps.config.QUEUE_PREFIX, { [LABEL.role]: 'app' }));
   const previews = new Map<string, { repository: string; environment: string; installationId: number }>();
   for (const c of containers) {
     const environment = c.labels[LABEL.environment] ?? '';

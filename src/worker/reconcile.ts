@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { DockerEngine } from '../docker/engine.js';
-import { LABEL } from '../docker/labels.js';
+import { LABEL, ownedFilters } from '../docker/labels.js';
 import { completeCheck } from '../github/checks.js';
 import { renderSummary } from '../github/summary.js';
 import type { PipelineJobData } from '../queue/job-types.js';
@@ -26,7 +26,7 @@ export async function reconcile(deps: WorkerDeps, queue: Queue<PipelineJobData>)
     return job ? await job.getState() : 'missing';
   };
 
-  const containers = await deps.engine.listContainers([`${LABEL.managed}=true`]);
+  const containers = await deps.engine.listContainers(ownedFilters(deps.config.QUEUE_PREFIX));
   const newestRunning = new Map<string, string>();
   for (const c of [...containers].sort((a, b) => b.created - a.created)) {
     const env = `${c.labels[LABEL.repository]}@${c.labels[LABEL.environment]}`;
@@ -45,7 +45,7 @@ export async function reconcile(deps: WorkerDeps, queue: Queue<PipelineJobData>)
     report.removedContainers.push(c.name);
   }
 
-  for (const image of await deps.engine.listImages([`${LABEL.managed}=true`])) {
+  for (const image of await deps.engine.listImages(ownedFilters(deps.config.QUEUE_PREFIX))) {
     if (IN_FLIGHT.has(await stateOf(image.labels[LABEL.job]))) continue;
     for (const tag of image.tags.length ? image.tags : [image.id]) {
       if (await deps.engine.removeImage(tag)) report.removedImages.push(tag);

@@ -81,7 +81,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
   }
 
   const log = new DeployLog(jobId, { maxBytes: deps.config.BUILD_LOG_MAX_BYTES, secrets: [token], sink: deps.logSink, logger });
-  const identity: DeploymentIdentity = { repository: data.repository, environment: data.environment, sha: data.sha, jobId, installationId: data.installationId };
+  const identity: DeploymentIdentity = { repository: data.repository, environment: data.environment, sha: data.sha, jobId, installationId: data.installationId, instance: deps.config.QUEUE_PREFIX };
   const hostname = environmentHostname(data.owner, data.repo, data.environment, deps.config.PREVIEW_DOMAIN);
   const url = publicUrl(deps.config, hostname);
   const started = Date.now();

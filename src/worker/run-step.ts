@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load-config.js';
 import { appContainerSpec } from '../docker/container-spec.js';
 import type { DockerEngine } from '../docker/engine.js';
-import { LABEL, ownershipLabels, type DeploymentIdentity } from '../docker/labels.js';
+import { LABEL, ownedFilters, ownershipLabels, type DeploymentIdentity } from '../docker/labels.js';
 import { traefikLabels } from '../docker/traefik-labels.js';
 import { DockerRefusedError, dockerMessage } from './deploy-errors.js';
 import type { DeployLog } from './deploy-log.js';
@@ -26,8 +26,8 @@ export interface RunInput {
 }
 
 /** Labels selecting every app container of one environment. */
-export function environmentFilters(repository: string, environment: string): string[] {
-  return [`${LABEL.managed}=true`, `${LABEL.repository}=${repository}`, `${LABEL.environment}=${environment}`, `${LABEL.role}=app`];
+export function environmentFilters(instance: string, repository: string, environment: string): string[] {
+  return ownedFilters(instance, { [LABEL.repository]: repository, [LABEL.environment]: environment, [LABEL.role]: 'app' });
 }
 
 /**
@@ -107,7 +107,7 @@ async function swap(input: RunInput, containerId: string): Promise<void> {
   const { identity, engine, config, log } = input;
   await input.state.setLive(identity.repository, identity.environment, containerId);
   await input.state.touch(identity.repository, identity.environment);
-  const previous = (await engine.listContainers(environmentFilters(identity.repository, identity.environment))).filter((c) => c.id !== containerId);
+  const previous = (await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.id !== containerId);
   // Take the old containers out of the network first (DNS alias and Traefik stop sending them
   // traffic), let in-flight requests drain, then stop them.
   for (const old of previous) await engine.disconnectNetwork(old.id, config.EDGE_NETWORK);

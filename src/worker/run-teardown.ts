@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { LABEL } from '../docker/labels.js';
+import { LABEL, ownedFilters } from '../docker/labels.js';
 import { deactivateEnvironment } from '../github/deployments.js';
 import { renderPreviewComment, upsertPreviewComment } from '../github/pr-comment.js';
 import type { TeardownJobData } from '../queue/job-types.js';
@@ -19,7 +19,7 @@ export async function runTeardown(job: Job<TeardownJobData>, deps: WorkerDeps): 
     logger.info({ by }, 'teardown superseded by a newer deploy');
     return { status: 'skipped', reason: `superseded by ${by}` };
   }
-  const filters = [`${LABEL.managed}=true`, `${LABEL.repository}=${data.repository}`, `${LABEL.environment}=${data.environment}`];
+  const filters = ownedFilters(deps.config.QUEUE_PREFIX, { [LABEL.repository]: data.repository, [LABEL.environment]: data.environment });
   const containers = await deps.engine.listContainers(filters);
   const images = new Set<string>();
   for (const c of containers) {

@@ -42,7 +42,7 @@ describe('worker pipeline on real dockerd and Redis', () => {
     const [live] = await h.appContainers();
     const orphan = await h.docker.createContainer({
       Image: 'helvetia-base:latest', Cmd: ['sleep', '600'],
-      Labels: { [LABEL.managed]: 'true', [LABEL.repository]: h.repository, [LABEL.environment]: 'production', [LABEL.role]: 'app', [LABEL.job]: 'deploy-gone-job', [LABEL.sha]: 'x' },
+      Labels: { [LABEL.managed]: 'true', [LABEL.instance]: h.prefix, [LABEL.repository]: h.repository, [LABEL.environment]: 'production', [LABEL.role]: 'app', [LABEL.job]: 'deploy-gone-job', [LABEL.sha]: 'x' },
     });
     await orphan.start();
     await h.deps.state.trackCheck({ jobId: 'deploy-gone-job', owner: h.owner, repo: h.repo, installationId: 1, checkRunId: 4242 });
