@@ -1,37 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import type Docker from 'dockerode';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, removeLabelled, runInNetwork } from '../helpers/docker.js';
-import { REDIS_URL, TEST_PRIVATE_KEY_PATH } from '../helpers/env.js';
-import { GitHubDouble } from '../helpers/github-double.js';
+import { BotUnderTest } from '../helpers/bot-processes.js';
+import { runInNetwork } from '../helpers/docker.js';
 import { httpSite, randomSha } from '../helpers/pipeline.js';
-import { freePort, startCli, waitForHttp, type RunningProcess } from '../helpers/processes.js';
 import { deliver, prCommentPayload, pullRequestPayload } from '../helpers/webhooks.js';
 
-const SECRET = 'previews-webhook-secret';
 const OWNER = 'hvtest';
 const REPO = `pr-${randomBytes(3).toString('hex')}`;
 const FULL = `${OWNER}/${REPO}`;
 const INSTALLATION = 99;
 
 describe('pull request previews, end to end (app and worker processes, real Redis and dockerd)', () => {
-  const github = new GitHubDouble();
-  const prefix = `hvprev${randomBytes(3).toString('hex')}`;
-  const network = `${prefix}-edge`;
-  let d: Docker;
-  let app: RunningProcess;
-  let worker: RunningProcess;
-  let baseUrl: string;
-  let redis: Redis;
-
+  const bot = new BotUnderTest('e2e-previews', { WORKER_CONCURRENCY: '2', RECONCILE_INTERVAL_SECONDS: '5' });
+  const { github, prefix, network } = bot;
+  const d = bot.docker;
   const completed = () => github.find('PATCH', /\/check-runs\/\d+$/).filter((c) => c.body.status === 'completed');
   const createdChecks = () => github.find('POST', /\/check-runs$/);
   const serve = async (environment: number) =>
     (await runInNetwork(d, network, ['sh', '-c', `timeout 5 wget -q -O- http://pr-${environment}--${REPO}--${OWNER}:8080/ || echo NOANSWER`], { 'hvtest.tmp': prefix })).output.trim();
   const previewContainers = (n: number) => d.listContainers({ all: true, filters: { label: [`cloud.helvetia.repository=${FULL}`, `cloud.helvetia.environment=pr-${n}`] } });
-  const send = (event: string, payload: unknown) => deliver(baseUrl, event, payload, { secret: SECRET });
+  const send = (event: string, payload: unknown) => deliver(bot.baseUrl, event, payload, { secret: bot.secret });
   const waitForCheck = async (sha: string, status = 'completed') => {
     await expect.poll(() => {
       const created = createdChecks().filter((c) => c.body.head_sha === sha).length;
@@ -52,41 +40,11 @@ describe('pull request previews, end to end (app and worker processes, real Redi
   };
 
   beforeAll(async () => {
-    d = docker();
-    await d.createNetwork({ Name: network, Labels: { 'hvtest.tmp': prefix } });
-    await github.start();
     github.writers.add('maintainer');
-    redis = new Redis(REDIS_URL);
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    const env = {
-      APP_ID: '778', PRIVATE_KEY_PATH: TEST_PRIVATE_KEY_PATH, WEBHOOK_SECRET: SECRET, PORT: String(port), HOST: '127.0.0.1',
-      GHE_HOST: github.host, GHE_PROTOCOL: 'http', REDIS_URL, DOCKER_HOST: 'unix:///var/run/docker.sock',
-      PREVIEW_DOMAIN: 'preview.test', APP_BASE_URL: baseUrl, EDGE_NETWORK: network, PROBE_IMAGE: 'helvetia-base:latest',
-      QUEUE_PREFIX: prefix, HEALTH_TIMEOUT_SECONDS: '20', DRAIN_SECONDS: '0', LOG_LEVEL: 'debug', WORKER_CONCURRENCY: '2',
-      LOG_SIGNING_KEY: randomBytes(32).toString('hex'), RECONCILE_INTERVAL_SECONDS: '5',
-    };
-    app = startCli(['app'], env);
-    worker = startCli(['worker'], env);
-    await waitForHttp(`${baseUrl}/healthz`);
+    await bot.start();
   });
 
-  afterAll(async () => {
-    await app?.stop();
-    await worker?.stop();
-    mkdirSync('test-artifacts', { recursive: true });
-    writeFileSync('test-artifacts/previews-worker.log', worker?.output() ?? '');
-    writeFileSync('test-artifacts/previews-app.log', app?.output() ?? '');
-    await github.stop();
-    if (d) {
-      await removeLabelled(d, `cloud.helvetia.repository=${FULL}`);
-      await removeLabelled(d, `hvtest.tmp=${prefix}`);
-      await d.getNetwork(network).remove().catch(() => undefined);
-    }
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-  });
+  afterAll(() => bot.stop());
 
   it('opens a preview on its own hostname with a transient Deployment, one PR comment and action buttons', async () => {
     const sha = randomSha();

@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import type Docker from 'dockerode';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { demux } from '../../src/docker/dockerode-engine.js';
+import { BotUnderTest } from '../helpers/bot-processes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployJobId } from '../../src/queue/job-types.js';
-import { docker, removeLabelled, runInNetwork } from '../helpers/docker.js';
-import { REDIS_URL, TEST_PRIVATE_KEY_PATH } from '../helpers/env.js';
-import { GitHubDouble } from '../helpers/github-double.js';
-import { freePort, startCli, waitForHttp, type RunningProcess } from '../helpers/processes.js';
+import { runInNetwork } from '../helpers/docker.js';
+import type { RunningProcess } from '../helpers/processes.js';
 import { deliver, pushPayload } from '../helpers/webhooks.js';
 
-const SECRET = 'e2e-webhook-secret';
 const OWNER = 'hvtest';
 const REPO = `site-${randomBytes(3).toString('hex')}`;
 const INSTALLATION = 4242;
@@ -21,16 +18,16 @@ const site = (body: string) => ({
 });
 
 describe('push to deploy, end to end (real Redis, real dockerd, app and worker processes)', () => {
-  const github = new GitHubDouble();
-  const prefix = `hve2e${randomBytes(3).toString('hex')}`;
-  const network = `${prefix}-edge`;
+  const bot = new BotUnderTest('e2e-push', { DRAIN_SECONDS: '1' });
+  const { github, prefix, network } = bot;
   const repoFilter = `cloud.helvetia.repository=${OWNER}/${REPO}`;
   const alias = `${REPO}--${OWNER}`;
-  let d: Docker;
+  const d = bot.docker;
   let app: RunningProcess;
   let worker: RunningProcess;
   let baseUrl: string;
   let redis: Redis;
+  const SECRET = bot.secret;
 
   const deployStatuses = () => github.find('POST', /\/deployments\/\d+\/statuses$/).map((c) => c.body);
   const completedChecks = () => github.find('PATCH', /\/check-runs\/\d+$/).filter((c) => c.body.status === 'completed');
@@ -38,40 +35,11 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
   const appContainers = () => d.listContainers({ filters: { label: [repoFilter, 'cloud.helvetia.role=app'] } });
 
   beforeAll(async () => {
-    d = docker();
-    await d.createNetwork({ Name: network, Labels: { 'hvtest.tmp': prefix } });
-    await github.start();
-    redis = new Redis(REDIS_URL);
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    const env = {
-      APP_ID: '777', PRIVATE_KEY_PATH: TEST_PRIVATE_KEY_PATH, WEBHOOK_SECRET: SECRET, PORT: String(port), HOST: '127.0.0.1',
-      GHE_HOST: github.host, GHE_PROTOCOL: 'http', REDIS_URL, DOCKER_HOST: 'unix:///var/run/docker.sock',
-      PREVIEW_DOMAIN: 'preview.test', APP_BASE_URL: baseUrl, EDGE_NETWORK: network, PROBE_IMAGE: 'helvetia-base:latest',
-      QUEUE_PREFIX: prefix, HEALTH_TIMEOUT_SECONDS: '20', DRAIN_SECONDS: '1', LOG_LEVEL: 'debug',
-      LOG_SIGNING_KEY: randomBytes(32).toString('hex'),
-    };
-    app = startCli(['app'], env);
-    worker = startCli(['worker'], env);
-    await waitForHttp(`${baseUrl}/healthz`);
+    await bot.start();
+    ({ app, worker, baseUrl, redis } = bot);
   });
 
-  afterAll(async () => {
-    await app?.stop();
-    await worker?.stop();
-    mkdirSync('test-artifacts', { recursive: true });
-    writeFileSync('test-artifacts/e2e-app.log', app?.output() ?? '');
-    writeFileSync('test-artifacts/e2e-worker.log', worker?.output() ?? '');
-    await github.stop();
-    if (d) {
-      await removeLabelled(d, repoFilter);
-      await removeLabelled(d, `hvtest.tmp=${prefix}`);
-      await d.getNetwork(network).remove().catch(() => undefined);
-    }
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-  });
+  afterAll(() => bot.stop());
 
   async function pushAndWait(commit: string, expected: 'success' | 'failure'): Promise<any> {
     const before = completedChecks().length;
@@ -165,7 +133,7 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
     await probe.start();
     await pushAndWait(v2, 'success');
     await new Promise((r) => setTimeout(r, 500));
-    const lines = demuxed(await probe.logs({ stdout: true, stderr: true }));
+    const lines = demux((await probe.logs({ stdout: true, stderr: true })) as Buffer).split('\n').map((l) => l.trim()).filter(Boolean);
     await probe.remove({ force: true });
     expect(lines.length).toBeGreaterThan(20);
     expect(lines).not.toContain('FAIL');
@@ -207,15 +175,3 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
     expect(github.calls.length).toBe(callsBefore);
   });
 });
-
-function demuxed(buffer: Buffer): string[] {
-  const out: Buffer[] = [];
-  let offset = 0;
-  while (offset + 8 <= buffer.length) {
-    const size = buffer.readUInt32BE(offset + 4);
-    out.push(buffer.subarray(offset + 8, offset + 8 + size));
-    offset += 8 + size;
-  }
-  return Buffer.concat(out).toString().split('\n').map((l) => l.trim()).filter(Boolean);
-}
-
