@@ -199,6 +199,8 @@ export async function runProxyBench(): Promise<BenchRow[]> {
     await call(direct, 'DELETE', `/networks/proxybench-${run}`);
     for (const a of agents) a.destroy();
     for (const dir of cleanupDirs) rmSync(dir, { recursive: true, force: true });
+    const cacheDir = join(ROOT, 'node_modules/.cache/helvetia-proxy-bench');
+    if (readdirSync(cacheDir, { withFileTypes: true }).length === 0) rmSync(cacheDir, { recursive: true, force: true });
   }
 }
 

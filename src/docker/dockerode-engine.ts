@@ -3,6 +3,9 @@ import Docker from 'dockerode';
 import { BuildError, type BuildRequest, type ContainerState, type ContainerSummary, type DockerEngine } from './engine.js';
 
 const notFound = (error: unknown): boolean => (error as { statusCode?: number }).statusCode === 404;
+/** 409 "removal of container ... is already in progress": someone else is removing it already. */
+const beingRemoved = (error: unknown): boolean =>
+  (error as { statusCode?: number }).statusCode === 409 && /already in progress/i.test(String((error as Error).message));
 
 interface BuildMessage {
   stream?: string;
@@ -134,7 +137,7 @@ export class DockerodeEngine implements DockerEngine {
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (error) {
-      if (!notFound(error)) throw error;
+      if (!notFound(error) && !beingRemoved(error)) throw error;
     }
   }
 

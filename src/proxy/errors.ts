@@ -21,7 +21,3 @@ export class UpstreamError extends Error {
     super(message);
   }
 }
-
-export const refuse = (rule: string, message: string): never => {
-  throw new PolicyError(rule, message);
-};

@@ -2,6 +2,7 @@ import { PolicyError, UpstreamError } from './errors.js';
 import { isOwnedLabels, OWNER_FILTER } from './labels.js';
 import type { Refs } from './body-policy/schema.js';
 import type { Upstream } from './upstream.js';
+import { getJson } from './upstream-json.js';
 
 /** Docker object names and IDs (containers, networks, volumes); anything else never reaches an inspect. */
 const OBJECT_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -26,7 +27,7 @@ export class Ownership {
   constructor(private readonly upstream: Upstream, private readonly allowedNetworks: readonly string[]) {}
 
   private async inspect(kind: string, path: string, name: string): Promise<Inspected> {
-    const { status, body } = await this.upstream.getJson(path);
+    const { status, body } = await getJson(this.upstream, path);
     if (status === 404) throw new PolicyError('not-found', message(body, `No such ${kind}: ${name}`), 404);
     if (status !== 200 || typeof body !== 'object' || body === null) {
       throw new UpstreamError(`inspecting ${kind} ${name} failed (${status}): ${message(body, 'no details')}`);
@@ -76,7 +77,7 @@ export class Ownership {
 
   /** A tag the request would write must be unused or already name one of our images. */
   async freeOrOwnedTag(name: string): Promise<void> {
-    const { status, body } = await this.upstream.getJson(`/images/${ref('image', name, IMAGE_REF)}/json`);
+    const { status, body } = await getJson(this.upstream, `/images/${ref('image', name, IMAGE_REF)}/json`);
     if (status === 404) return;
     if (status !== 200) throw new UpstreamError(`inspecting image ${name} failed (${status}): ${message(body, 'no details')}`);
     if (!isOwnedLabels((body as Inspected).Config?.Labels)) {

@@ -26,8 +26,6 @@ export interface Exchange {
   abort(): void;
 }
 
-const MAX_INSPECT_BYTES = 8 * 1024 * 1024;
-
 /**
  * The Docker daemon behind the proxy: HTTP/1.1 over a pool of kept-alive unix-socket connections,
  * written and parsed directly (node's http client costs more per request than the whole policy).
@@ -177,35 +175,6 @@ export class Upstream {
   private drop(s: net.Socket): void {
     this.active.delete(s);
     s.destroy();
-  }
-
-  /** GET a JSON document (inspect endpoints used for ownership checks). */
-  getJson(path: string): Promise<{ status: number; body: unknown }> {
-    return new Promise((resolve, reject) => {
-      let status = 0;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const exchange = this.send({ method: 'GET', path, headers: [], body: null }, {
-        head: (h) => (status = h.status),
-        data: (chunk) => {
-          size += chunk.length;
-          if (size > MAX_INSPECT_BYTES) {
-            exchange.abort();
-            reject(new UpstreamError(`inspect answer for ${path} too large`));
-          } else chunks.push(chunk);
-          return true;
-        },
-        end: () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          try {
-            resolve({ status, body: text ? JSON.parse(text) : null });
-          } catch {
-            resolve({ status, body: { message: text.trim() } });
-          }
-        },
-        error: reject,
-      });
-    });
   }
 
   close(): void {

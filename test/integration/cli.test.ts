@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { REDIS_URL, TEST_PRIVATE_KEY_PATH } from '../helpers/env.js';
+import { freePort, startCli, waitForHttp } from '../helpers/processes.js';
+
+const baseEnv = (port: number) => ({
+  APP_ID: '1', PRIVATE_KEY_PATH: TEST_PRIVATE_KEY_PATH, WEBHOOK_SECRET: 'cli-test-secret', PORT: String(port), HOST: '127.0.0.1',
+  REDIS_URL, PREVIEW_DOMAIN: 'p.test', APP_BASE_URL: `http://127.0.0.1:${port}`, LOG_SIGNING_KEY: randomBytes(32).toString('hex'),
+  QUEUE_PREFIX: `hvcli${randomBytes(3).toString('hex')}`, RECONCILE_INTERVAL_SECONDS: '3600', LOG_LEVEL: 'warn',
+});
+
+describe('helvetia CLI', () => {
+  it('refuses to boot with a bad variable and names it', async () => {
+    const port = await freePort();
+    const proc = startCli(['start'], { ...baseEnv(port), APP_ID: undefined, REDIS_URL: 'localhost:6379' });
+    expect(await proc.stop('SIGCONT')).toBe(78);
+    expect(proc.output()).toContain('APP_ID: is required');
+    expect(proc.output()).toContain('REDIS_URL: must be a redis:// or rediss:// URL');
+  });
+
+  it('prints usage for an unknown command and fails', async () => {
+    const proc = startCli(['nonsense'], {});
+    expect(await proc.stop('SIGCONT')).toBe(2);
+    expect(proc.output()).toContain('usage: helvetia <command>');
+  });
+
+  it('start runs the webhook server and the worker in one process and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const proc = startCli(['start'], { ...baseEnv(port), LOG_LEVEL: 'info' });
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+    await expect.poll(() => proc.output(), { timeout: 10_000 }).toContain('"msg":"worker started"');
+    expect(proc.output()).toContain('"msg":"webhook server listening"');
+    expect(await proc.stop('SIGTERM')).toBe(0);
+    expect(proc.output()).toContain('"msg":"shutting down"');
+    expect(proc.output()).not.toMatch(/"level":(50|60)/);
+  });
+});
