@@ -5,21 +5,12 @@ import { checkImageName, checkImagePull, targetReference } from '../../src/proxy
 import { checkNetworkConnect, checkNetworkCreate, checkNetworkDisconnect } from '../../src/proxy/body-policy/network.js';
 import { newRefs, type PolicyContext } from '../../src/proxy/body-policy/schema.js';
 import { checkVolumeCreate } from '../../src/proxy/body-policy/volume.js';
-import { PolicyError } from '../../src/proxy/errors.js';
+import { ruleOf } from '../helpers/policy-rule.js';
 import { parseStrictJson } from '../../src/proxy/json-strict.js';
 import { injectOwnerFilter } from '../../src/proxy/label-filter.js';
 import { parseQuery } from '../../src/proxy/query.js';
 
 const ctx = (): PolicyContext => ({ workspaceDir: null, capAddAllow: [], refs: newRefs() });
-const ruleOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PolicyError);
-    return (error as PolicyError).rule;
-  }
-  throw new Error('accepted');
-};
 const json = (v: string) => parseStrictJson(v);
 const LABEL = { 'cloud.helvetia.managed': 'true' };
 

@@ -2,21 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { checkContainerCreate } from '../../src/proxy/body-policy/container-create.js';
 import { newRefs, type PolicyContext } from '../../src/proxy/body-policy/schema.js';
 import { DEFAULT_CAP_ADD_ALLOW } from '../../src/proxy/config.js';
-import { PolicyError } from '../../src/proxy/errors.js';
+import { ruleOf as refusedBy } from '../helpers/policy-rule.js';
 import { parseStrictJson } from '../../src/proxy/json-strict.js';
 
 const WS = '/tmp/helvetia-workspaces';
 const ctx = (): PolicyContext => ({ workspaceDir: WS, capAddAllow: DEFAULT_CAP_ADD_ALLOW, refs: newRefs() });
 const check = (body: string, c = ctx()) => checkContainerCreate(parseStrictJson(body), c);
-const ruleOf = (body: string): string => {
-  try {
-    check(body);
-  } catch (error) {
-    expect(error).toBeInstanceOf(PolicyError);
-    return (error as PolicyError).rule;
-  }
-  throw new Error(`accepted ${body}`);
-};
+const ruleOf = (body: string): string => refusedBy(() => check(body));
 const hc = (hostConfig: object): string => JSON.stringify({ Image: 'helvetia-base:latest', HostConfig: hostConfig });
 
 describe('container create policy', () => {

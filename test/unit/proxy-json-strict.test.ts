@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PolicyError } from '../../src/proxy/errors.js';
+import { ruleOf } from '../helpers/policy-rule.js';
 import { foldKey, parseStrictJson, readStruct } from '../../src/proxy/json-strict.js';
 
-function ruleOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PolicyError);
-    return (error as PolicyError).rule;
-  }
-  throw new Error('expected a PolicyError');
-}
 
 describe('parseStrictJson', () => {
   it('parses the same values as JSON.parse for valid documents', () => {

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PolicyError } from '../../src/proxy/errors.js';
+import { ruleOf } from '../helpers/policy-rule.js';
 import { formatTarget, parseTarget } from '../../src/proxy/normalize-path.js';
 import { formatQuery, parseQuery } from '../../src/proxy/query.js';
 
-const ruleOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PolicyError);
-    return (error as PolicyError).rule;
-  }
-  throw new Error('expected a PolicyError');
-};
 
 describe('parseTarget', () => {
   it('strips and keeps the version prefix', () => {
