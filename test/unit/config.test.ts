@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { thrownBy } from '../helpers/thrown.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { TEST_PRIVATE_KEY_PATH, validEnv } from '../helpers/env.js';
 
-function errorOf(env: Record<string, string | undefined>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('loadConfig accepted an invalid environment');
-}
+const errorOf = (env: Record<string, string | undefined>): ConfigError => thrownBy(ConfigError, () => loadConfig(env));
 
 describe('loadConfig', () => {
   it('accepts a complete environment and applies defaults', () => {

@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { thrownBy } from '../helpers/thrown.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadLogConfig } from '../../src/logs/log-config.js';
 
 const KEY = 'k'.repeat(32);
 const base = (extra: Record<string, string | undefined> = {}) => ({ LOG_SIGNING_KEY: KEY, APP_BASE_URL: 'https://helvetia.example.com/', ...extra });
 
-function errorOf(env: Record<string, string | undefined>): ConfigError {
-  try {
-    loadLogConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('loadLogConfig accepted an invalid environment');
-}
+const errorOf = (env: Record<string, string | undefined>): ConfigError => thrownBy(ConfigError, () => loadLogConfig(env));
 
 describe('loadLogConfig', () => {
   it('applies defaults and falls back to the APP_BASE_URL origin', () => {

@@ -5,7 +5,7 @@ import { checkImageName, checkImagePull, targetReference } from '../../src/proxy
 import { checkNetworkConnect, checkNetworkCreate, checkNetworkDisconnect } from '../../src/proxy/body-policy/network.js';
 import { newRefs, type PolicyContext } from '../../src/proxy/body-policy/schema.js';
 import { checkVolumeCreate } from '../../src/proxy/body-policy/volume.js';
-import { ruleOf } from '../helpers/policy-rule.js';
+import { ruleOf } from '../helpers/thrown.js';
 import { parseStrictJson } from '../../src/proxy/json-strict.js';
 import { injectOwnerFilter } from '../../src/proxy/label-filter.js';
 import { parseQuery } from '../../src/proxy/query.js';

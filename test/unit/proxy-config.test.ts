@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { thrownBy } from '../helpers/thrown.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadProxyConfig } from '../../src/proxy/config.js';
 
-const fails = (env: Record<string, string>): ConfigError => {
-  try {
-    loadProxyConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('accepted');
-};
+const fails = (env: Record<string, string>): ConfigError => thrownBy(ConfigError, () => loadProxyConfig(env));
 
 describe('loadProxyConfig', () => {
   it('has tecnativa defaults', () => {

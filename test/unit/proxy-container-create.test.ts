@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkContainerCreate } from '../../src/proxy/body-policy/container-create.js';
 import { newRefs, type PolicyContext } from '../../src/proxy/body-policy/schema.js';
 import { DEFAULT_CAP_ADD_ALLOW } from '../../src/proxy/config.js';
-import { ruleOf as refusedBy } from '../helpers/policy-rule.js';
+import { ruleOf as refusedBy } from '../helpers/thrown.js';
 import { parseStrictJson } from '../../src/proxy/json-strict.js';
 
 const WS = '/tmp/helvetia-workspaces';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ruleOf } from '../helpers/policy-rule.js';
+import { ruleOf } from '../helpers/thrown.js';
 import { foldKey, parseStrictJson, readStruct } from '../../src/proxy/json-strict.js';
 
 

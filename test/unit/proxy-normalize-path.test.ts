@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ruleOf } from '../helpers/policy-rule.js';
+import { ruleOf } from '../helpers/thrown.js';
 import { formatTarget, parseTarget } from '../../src/proxy/normalize-path.js';
 import { formatQuery, parseQuery } from '../../src/proxy/query.js';
 
