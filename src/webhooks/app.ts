@@ -19,6 +19,20 @@ export function isOwnCheck(payload: object, appId: number): boolean {
 }
 
 /**
+ * Runs a pure payload mapping; a signed payload of the wrong shape (a field missing or of another
+ * type) makes it throw, and that is the sender's fault: ignored (2xx), never a 5xx that asks
+ * GitHub to redeliver the same broken payload. Enqueue failures are not caught here.
+ */
+export function mapSafely<T>(logger: Logger, event: string, map: () => T): T | { ignored: string } {
+  try {
+    return map();
+  } catch (error) {
+    logger.warn({ err: error, event }, 'malformed webhook payload ignored');
+    return { ignored: 'malformed payload' };
+  }
+}
+
+/**
  * The Probot app: verified webhooks are mapped and enqueued, nothing else. No GitHub or Docker
  * work happens on the request path; the delivery is acknowledged once the job is in Redis, and a
  * Redis failure propagates so Probot answers 5xx and GitHub can redeliver.
@@ -27,31 +41,30 @@ export function helvetiaApp(deps: AppDeps): ApplicationFunction {
   return (app) => {
     app.on('push', async (context) => {
       const log = deps.logger.child({ deliveryId: context.id, event: 'push' });
-      const decision = mapPush(context.id, context.payload as unknown as PushPayload);
+      const decision = mapSafely(log, 'push', () => mapPush(context.id, context.payload as unknown as PushPayload));
       if ('ignored' in decision) return log.debug({ reason: decision.ignored }, 'push ignored');
       const result = await deps.queue.enqueue(decision.job);
       log.info({ jobId: result.jobId, sha: decision.job.sha, status: result.status }, 'deploy enqueued');
     });
 
     app.on('pull_request', async (context) => {
-      const log = deps.logger.child({ deliveryId: context.id, event: `pull_request.${context.payload.action}` });
-      const decision = mapPullRequest(context.id, context.payload as unknown as PullRequestPayload);
+      const log = deps.logger.child({ deliveryId: context.id, event: `pull_request.${(context.payload as { action?: unknown } | null)?.action}` });
+      const decision = mapSafely(log, 'pull_request', () => mapPullRequest(context.id, context.payload as unknown as PullRequestPayload));
       if ('ignored' in decision) return log.debug({ reason: decision.ignored }, 'pull request event ignored');
       const result = 'deploy' in decision ? await deps.queue.enqueue(decision.deploy) : await deps.queue.enqueueTeardown(decision.teardown);
       log.info({ jobId: result.jobId, status: result.status }, 'pull request job enqueued');
     });
 
     app.on('issue_comment.created', async (context) => {
-      const command = mapSlashCommand(context.id, context.payload as never);
-      if (!command) return;
+      const command = mapSafely(deps.logger, 'issue_comment', () => mapSlashCommand(context.id, context.payload as never));
+      if (!command || 'ignored' in command) return;
       const result = await deps.queue.enqueueCommand(command);
       deps.logger.info({ deliveryId: context.id, command: command.command, jobId: result.jobId }, 'slash command enqueued');
     });
 
     app.on(['check_run.requested_action', 'check_run.rerequested', 'check_suite.rerequested'], async (context) => {
-      if (!isOwnCheck(context.payload, deps.appId)) return;
-      const command = mapCheckEvent(context.id, context.payload as never);
-      if (!command) return;
+      const command = mapSafely(deps.logger, context.name, () => (isOwnCheck(context.payload, deps.appId) ? mapCheckEvent(context.id, context.payload as never) : undefined));
+      if (!command || 'ignored' in command) return;
       const result = await deps.queue.enqueueCommand(command);
       deps.logger.info({ deliveryId: context.id, command: command.command, jobId: result.jobId }, 'check action enqueued');
     });

@@ -29,10 +29,13 @@ export interface Workers {
 /** Concludes the check run of a job that failed outside the processor (e.g. stalled too often). */
 async function concludeAbandoned(job: Job<RunningData>, deps: WorkerDeps, reason: string): Promise<void> {
   const data = job.data;
-  if (data.concluded || data.checkRunId === undefined) return;
+  if (data.concluded) return;
+  // A worker killed before it stored the check run id in the job data: the announce child made it.
+  const checkRunId = data.checkRunId ?? Object.values(await job.getChildrenValues<AnnounceResult>())[0]?.checkRunId;
+  if (checkRunId === undefined) return;
   const { octokit } = await deps.github(data.installationId);
   await completeCheck(octokit, {
-    owner: data.owner, repo: data.repo, checkRunId: data.checkRunId, conclusion: 'failure', title: 'Deploy interrupted',
+    owner: data.owner, repo: data.repo, checkRunId, conclusion: 'failure', title: 'Deploy interrupted',
     summary: renderSummary({ title: 'Deploy interrupted', rows: [['Commit', `\`${data.sha}\``], ['Reason', reason]] }),
   });
   await deps.state.untrackCheck(job.id!);

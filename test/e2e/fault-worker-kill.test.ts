@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FaultStack, randomSha, waitFor } from '../helpers/fault-stack.js';
+
+/**
+ * Fault drill (issue 7): the worker process is SIGKILLed in the middle of a deploy and started
+ * again. The job runs again (BullMQ stalled-job recovery, short lock) or concludes; no check run
+ * stays open; nothing is left behind but the live deployment.
+ */
+describe('fault drill: worker SIGKILL mid-deploy', () => {
+  const stack = new FaultStack({ name: 'kill', env: { WORKER_LOCK_SECONDS: '2', HEALTH_TIMEOUT_SECONDS: '30' } });
+  const repo = stack.repo('kill');
+
+  beforeAll(() => stack.start());
+  afterAll(() => stack.stop());
+
+  /** Only the live deployment is left: one app container, its image, no probe or build container. */
+  async function expectOnlyLive(sha: string): Promise<void> {
+    await waitFor('only the live deployment left', async () => (await stack.repoContainers(repo)).length === 1, 10_000).catch(() => undefined);
+    const containers = await stack.repoContainers(repo);
+    expect(containers.map((c) => `${c.Labels['cloud.helvetia.role']}:${c.State}:${c.Labels['cloud.helvetia.sha']}`)).toEqual([`app:running:${sha}`]);
+    const images = await stack.repoImages(repo);
+    expect(images.flatMap((i) => i.RepoTags ?? [])).toEqual([expect.stringMatching(new RegExp(`:${sha}$`))]);
+    // Build containers carry our hvtest.tmp label (stamped into the Dockerfile): none may remain.
+    const ours = await stack.docker.listContainers({ all: true, filters: { label: [`hvtest.tmp=${stack.prefix}`] } });
+    expect(ours.map((c) => c.Id)).toEqual(containers.map((c) => c.Id));
+  }
+
+  it('deploys a first version (the live deployment the drills must keep or replace)', async () => {
+    const check = await stack.deploy(repo, randomSha(), stack.site('v1'));
+    expect(check.conclusion, check.output?.summary).toBe('success');
+    expect(await stack.served(repo)).toBe('v1');
+  });
+
+  it('runs the job again after the worker is SIGKILLed during the build', async () => {
+    const v2 = randomSha();
+    const marker = `build-${v2.slice(0, 10)}`;
+    const res = await stack.push(repo, v2, stack.site('v2', `RUN echo ${marker} && sleep 4 && echo built`));
+    expect(res.status).toBe(200);
+    // The RUN step is executing in a build container: kill the worker now.
+    await waitFor('the build step to run', async () => (await stack.containersRunning(marker)).some((c) => c.State === 'running'), 60_000);
+    await stack.stopProcess(stack.worker, 'worker #1', 'SIGKILL');
+    stack.startWorker();
+
+    const check = await stack.waitForCompleted(repo, 2);
+    expect(check.conclusion, check.output?.summary).toBe('success');
+    expect(check.output.summary).toContain(v2);
+    // One check run per push: the re-run reused it rather than opening another.
+    expect(stack.createdChecks(repo, v2)).toHaveLength(1);
+    expect(stack.allChecksCompleted(repo)).toBe(true);
+    expect(await stack.served(repo)).toBe('v2');
+    await expectOnlyLive(v2);
+  });
+
+  let previous = '';
+
+  it('runs the job again after the worker is SIGKILLed while the new container is health-checked', async () => {
+    const v3 = randomSha();
+    previous = v3;
+    // The app listens only after a few seconds: the worker is killed while its probe waits.
+    const files = {
+      Dockerfile: stack.dockerfile('COPY www /www', 'CMD ["sh", "-c", "sleep 4; exec httpd -f -p 8080 -h /www"]'),
+      'www/index.html': 'v3\n',
+    };
+    const res = await stack.push(repo, v3, files);
+    expect(res.status).toBe(200);
+    const probeFilter = { label: [stack.repoFilter(repo), 'cloud.helvetia.role=probe'] };
+    await waitFor('the health probe to run', async () => (await stack.docker.listContainers({ filters: probeFilter })).length > 0, 60_000);
+    await stack.stopProcess(stack.worker, 'worker #2', 'SIGKILL');
+    stack.startWorker();
+
+    const check = await stack.waitForCompleted(repo, 3);
+    expect(check.conclusion, check.output?.summary).toBe('success');
+    expect(check.output.summary).toContain(v3);
+    expect(stack.createdChecks(repo, v3)).toHaveLength(1);
+    expect(stack.allChecksCompleted(repo)).toBe(true);
+    expect(await stack.served(repo)).toBe('v3');
+    await expectOnlyLive(v3);
+  });
+
+  it('concludes the check run when the job stalls again (killed twice) instead of leaving it in progress', async () => {
+    const v4 = randomSha();
+    const marker = `build-${v4.slice(0, 10)}`;
+    expect((await stack.push(repo, v4, stack.site('v4', `RUN echo ${marker} && sleep 5 && echo built`))).status).toBe(200);
+    // Each round waits for a build step started by the current worker (not the previous one's).
+    const seen = new Set<string>();
+    for (const round of [3, 4]) {
+      const step = await waitFor(`build step (round ${round})`, async () => (await stack.containersRunning(marker)).find((c) => c.State === 'running' && !seen.has(c.Id)), 60_000);
+      seen.add(step.Id);
+      await stack.stopProcess(stack.worker, `worker #${round}`, 'SIGKILL');
+      stack.startWorker();
+    }
+    const check = await stack.waitForCompleted(repo, 4);
+    // Either the stalled job was re-run to the end, or it was given up and said so.
+    expect(['success', 'failure']).toContain(check.conclusion);
+    if (check.conclusion === 'failure') expect(check.output.summary).toMatch(/stalled|interrupted/i);
+    expect(stack.createdChecks(repo, v4)).toHaveLength(1);
+    expect(stack.allChecksCompleted(repo)).toBe(true);
+    const [liveSha, liveBody] = check.conclusion === 'success' ? [v4, 'v4'] : [previous, 'v3'];
+    expect(await stack.served(repo)).toBe(liveBody);
+    await expectOnlyLive(liveSha);
+    expect(stack.alive(stack.worker)).toBe(true);
+  });
+});

@@ -1,0 +1,157 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+
+const run = promisify(execFile);
+
+export interface TestDaemonOptions {
+  /** Back the data root with a tmpfs of this size (MB): a disk that can really fill up. */
+  dataTmpfsMb?: number;
+}
+
+/**
+ * A second, test-owned dockerd that a drill may kill, restart or fill up without touching the
+ * shared daemon. It runs in its own network namespace: a dockerd started in the host namespace
+ * would manage (and, with --bridge=none, delete) the host's docker0 and share its iptables
+ * chains. Its socket, data root, exec root and pid file live in one /tmp directory. Needs root,
+ * iproute2 (`ip netns`) and util-linux (`nsenter`), like dockerd itself.
+ */
+export class TestDaemon {
+  readonly dir: string;
+  readonly netns = `hvfault-${randomBytes(3).toString('hex')}`;
+  private child?: ChildProcess;
+  private exited?: Promise<void>;
+  private mountedTmpfs = false;
+
+  constructor(private readonly opts: TestDaemonOptions = {}) {
+    // Short: containerd's sockets live under the exec root and unix socket paths are limited.
+    this.dir = mkdtempSync('/tmp/hvd-');
+  }
+
+  get socket(): string {
+    return `${this.dir}/docker.sock`;
+  }
+
+  get host(): string {
+    return `unix://${this.socket}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  client(): Docker {
+    return new Docker({ socketPath: this.socket });
+  }
+
+  running(): boolean {
+    return Boolean(this.child) && this.child!.exitCode === null && this.child!.signalCode === null;
+  }
+
+  async start(): Promise<void> {
+    if (!existsSync(`/run/netns/${this.netns}`)) {
+      await run('ip', ['netns', 'add', this.netns]);
+      await run('ip', ['netns', 'exec', this.netns, 'ip', 'link', 'set', 'lo', 'up']);
+    }
+    if (this.opts.dataTmpfsMb && !this.mountedTmpfs) {
+      mkdirSync(`${this.dir}/data`, { recursive: true });
+      await run('mount', ['-t', 'tmpfs', '-o', `size=${this.opts.dataTmpfsMb}m`, 'hvfault-data', `${this.dir}/data`]);
+      this.mountedTmpfs = true;
+    }
+    // Only this daemon ever uses this pid file; a SIGKILLed one leaves it behind.
+    rmSync(`${this.dir}/docker.pid`, { force: true });
+    const log = openSync(`${this.dir}/dockerd.log`, 'a');
+    this.child = spawn(
+      'nsenter',
+      [
+        `--net=/run/netns/${this.netns}`, '--',
+        'dockerd', '--host', this.host, '--data-root', `${this.dir}/data`, '--exec-root', `${this.dir}/exec`,
+        '--pidfile', `${this.dir}/docker.pid`,
+      ],
+      { stdio: ['ignore', log, log] },
+    );
+    closeSync(log);
+    const child = this.child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (!this.running()) throw new Error(`test dockerd exited at start:\n${this.log().slice(-3000)}`);
+      if (await this.client().ping().then(() => true, () => false)) return;
+      if (Date.now() > deadline) throw new Error(`test dockerd did not answer within 60s:\n${this.log().slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Kills the daemon (SIGKILL by default: a crash) and waits until it is gone. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.running()) return;
+    this.child!.kill(signal);
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 30_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  async restart(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await this.kill(signal);
+    await this.start();
+  }
+
+  /** Imports helvetia-base:latest with the project's own script. */
+  async importBaseImage(): Promise<void> {
+    await run('bash', ['scripts/build-base-images.sh'], { env: { ...process.env, DOCKER_HOST: this.host } });
+  }
+
+  log(): string {
+    try {
+      return readFileSync(`${this.dir}/dockerd.log`, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Processes left by this daemon only: containerd shims that name our exec root. */
+  private leftoverPids(): number[] {
+    const pids: number[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+        if (cmdline.includes(`${this.dir}/`)) pids.push(Number(entry));
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return pids;
+  }
+
+  /** Removes everything: containers, the daemon, its shims, mounts, directory and network namespace. */
+  async destroy(): Promise<void> {
+    // A daemon left dead by a drill is started once more: without live-restore it stops what it ran.
+    if (!this.running() && this.child) await this.start().catch(() => undefined);
+    if (this.running()) {
+      const docker = this.client();
+      for (const c of await docker.listContainers({ all: true }).catch(() => [])) {
+        await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      }
+      await this.kill('SIGTERM');
+    }
+    for (const pid of this.leftoverPids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    // Deepest mounts first (overlay layers, netns files), then the data root itself.
+    const mounts = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[1] ?? '')
+      .filter((target) => target === this.dir || target.startsWith(`${this.dir}/`))
+      .sort((a, b) => b.length - a.length);
+    for (const target of mounts) await run('umount', ['-l', target]).catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+    await run('ip', ['netns', 'del', this.netns]).catch(() => undefined);
+  }
+}
