@@ -17,7 +17,7 @@ describe('pull request previews, end to end (app and worker processes, real Redi
   const completed = () => github.find('PATCH', /\/check-runs\/\d+$/).filter((c) => c.body.status === 'completed');
   const createdChecks = () => github.find('POST', /\/check-runs$/);
   const serve = async (environment: number) =>
-    (await runInNetwork(d, network, ['sh', '-c', `timeout 5 wget -q -O- http://pr-${environment}--${REPO}--${OWNER}:8080/ || echo NOANSWER`], { 'hvtest.tmp': prefix })).output.trim();
+    (await runInNetwork(d, network, ['sh', '-c', `timeout 5 wget -q -O- http://pr-${environment}--${REPO}--${OWNER}:8080/ 2>&1 || echo NOANSWER`], { 'hvtest.tmp': prefix })).output.trim();
   const previewContainers = (n: number) => d.listContainers({ all: true, filters: { label: [`cloud.helvetia.repository=${FULL}`, `cloud.helvetia.environment=pr-${n}`] } });
   const send = (event: string, payload: unknown) => deliver(bot.baseUrl, event, payload, { secret: bot.secret });
   const waitForCheck = async (sha: string, status = 'completed') => {
@@ -62,6 +62,15 @@ describe('pull request previews, end to end (app and worker processes, real Redi
     expect(comments).toHaveLength(1);
     expect(comments[0]).toContain(sha.slice(0, 12));
     expect(comments[0]).toContain('deployed');
+
+    // The worker reached dockerd through helvetia proxy only: it allowed the build, then the create
+    // and start of exactly this preview container (its ID is in the start path).
+    const [container] = await previewContainers(1);
+    await expect.poll(() => bot.proxy.decisions(), { timeout: 5_000 }).toContainEqual(
+      expect.objectContaining({ decision: 'allow', rule: 'containers.start', method: 'POST', path: expect.stringMatching(new RegExp(`/containers/${container!.Id}/start$`)) }),
+    );
+    expect(bot.proxy.decisions()).toContainEqual(expect.objectContaining({ decision: 'allow', rule: 'build', status: 200 }));
+    expect(bot.proxy.decisions()).toContainEqual(expect.objectContaining({ decision: 'allow', rule: 'containers.create', status: 201 }));
   });
 
   it('latest commit wins: a burst of 20 synchronize events deploys only the last SHA and cancels the rest', async () => {
@@ -143,6 +152,12 @@ describe('pull request previews, end to end (app and worker processes, real Redi
     expect(check.output.title).toBe('Invalid .helvetia.yml');
     expect(check.output.summary).toContain('.helvetia.yml line 2: port:');
     expect(await previewContainers(4)).toHaveLength(0);
+  });
+
+  it('never needed anything the proxy refuses: previews, teardown and reconciliation were all allowed', async () => {
+    const decisions = bot.proxy.decisions();
+    expect(decisions.filter((d) => d.rule === 'containers.remove' && d.decision === 'allow').length).toBeGreaterThan(0);
+    expect(decisions.filter((d) => d.decision === 'deny')).toEqual([]);
   });
 });
 

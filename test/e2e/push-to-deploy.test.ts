@@ -76,6 +76,14 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
     expect(info.Mounts).toEqual([]);
     expect(Object.keys(info.NetworkSettings.Networks)).toEqual([network]);
 
+    // The worker reached dockerd through helvetia proxy only: it allowed the build, then the create
+    // and start of exactly this container (its ID is in the start path).
+    await expect.poll(() => bot.proxy.decisions(), { timeout: 5_000 }).toContainEqual(
+      expect.objectContaining({ decision: 'allow', rule: 'containers.start', method: 'POST', path: expect.stringMatching(new RegExp(`/containers/${info.Id}/start$`)) }),
+    );
+    expect(bot.proxy.decisions()).toContainEqual(expect.objectContaining({ decision: 'allow', rule: 'build', status: 200 }));
+    expect(bot.proxy.decisions()).toContainEqual(expect.objectContaining({ decision: 'allow', rule: 'containers.create', status: 201 }));
+
     const created = github.find('POST', /\/check-runs$/);
     expect(created.at(-1)!.body).toMatchObject({ name: 'helvetia/deploy', head_sha: v1, status: 'queued' });
     const updates = github.find('PATCH', /\/check-runs\/\d+$/).map((c) => c.body.status);
@@ -153,6 +161,12 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
     expect(deployStatuses().at(-1)!.state).toBe('failure');
     expect(await served()).toBe('hello v2');
     expect(await appContainers()).toHaveLength(1);
+  });
+
+  it('never needed anything the proxy refuses: builds, swaps and removals were all allowed', async () => {
+    const decisions = bot.proxy.decisions();
+    expect(decisions.filter((d) => d.rule === 'containers.remove' && d.decision === 'allow').length).toBeGreaterThan(0);
+    expect(decisions.filter((d) => d.decision === 'deny')).toEqual([]);
   });
 
   it('rejects a bad signature with 4xx and enqueues nothing', async () => {
