@@ -1,4 +1,4 @@
-import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
+import { FlowProducer, Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Supersession } from './supersession.js';
 import {
@@ -97,10 +97,24 @@ export class DeployQueue {
   private async admit(jobId: string): Promise<'enqueued' | 're-enqueued' | 'duplicate'> {
     const existing = await this.queue.getJob(jobId);
     if (!existing) return 'enqueued';
-    if ((await existing.getState()) !== 'failed') return 'duplicate';
+    if ((await this.settledState(existing)) !== 'failed') return 'duplicate';
     await this.queue.remove(jobId, { removeChildren: true });
     await this.announce.remove(`${jobId}-announce`);
     return 're-enqueued';
+  }
+
+  /**
+   * The job's state; a job whose failure is already reported (data.failing) but that is still
+   * active for a few more milliseconds is awaited briefly, so the redelivery GitHub users send on
+   * seeing the failed check is not mistaken for a duplicate.
+   */
+  private async settledState(job: Job<PipelineJobData>): Promise<string> {
+    let state = await job.getState();
+    for (let i = 0; i < 50 && state === 'active' && (job.data as { failing?: boolean }).failing; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      state = await job.getState();
+    }
+    return state;
   }
 
   async close(): Promise<void> {

@@ -28,8 +28,12 @@ export interface WorkerDeps {
   logUrl?: (jobId: string) => string;
 }
 
-/** Job data the worker adds while running, so a retry or a stalled re-run reuses GitHub objects. */
-export type RunningData = DeployJobData & { checkRunId?: number; deploymentId?: number; concluded?: boolean };
+/**
+ * Job data the worker adds while running, so a retry or a stalled re-run reuses GitHub objects.
+ * `failing`: the check run concluded a failure and the job is about to move to `failed` (a
+ * redelivery arriving in between must still build again, see DeployQueue.admit).
+ */
+export type RunningData = DeployJobData & { checkRunId?: number; deploymentId?: number; concluded?: boolean; failing?: boolean };
 
 export type DeployOutcome = { status: 'deployed'; containerId: string; url: string } | { status: 'skipped'; reason: string };
 
@@ -54,7 +58,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
   const children = Object.values(await job.getChildrenValues<AnnounceResult>());
   const logUrl = deps.logUrl?.(jobId);
   const reporter = new Reporter(octokit, data, jobId, deps.state, data.checkRunId ?? children[0]?.checkRunId, logUrl);
-  const markConcluded = () => job.updateData({ ...job.data, checkRunId: reporter.checkRunId, concluded: true });
+  const markConcluded = (failing = false) => job.updateData({ ...job.data, checkRunId: reporter.checkRunId, concluded: true, failing });
   const cancel = new AbortController();
   jobSignal.addEventListener('abort', () => cancel.abort(new SupersededError(String(jobSignal.reason ?? 'a newer deploy'))), { once: true });
   const assertLatest = async () => {
@@ -140,9 +144,11 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     });
     await deps.logSink?.setStatus(jobId, outcome.conclusion === 'cancelled' ? 'cancelled' : 'failed');
     await deps.logSink?.end(jobId, outcome.conclusion);
+    // Before GitHub shows the failure: a redelivery from then on must build again.
+    if (outcome.conclusion !== 'cancelled') await job.updateData({ ...job.data, failing: true });
     await reporter.conclude(outcome.conclusion, outcome.title, summary);
     if (outcome.conclusion !== 'cancelled') await reporter.comment({ state: 'failed', sha: data.sha, logUrl, note: `**${outcome.title}**: ${log.redact(outcome.reason)}` });
-    await markConcluded();
+    await markConcluded(outcome.conclusion !== 'cancelled');
     if (outcome.conclusion === 'cancelled') return { status: 'skipped', reason: outcome.reason };
     throw new UnrecoverableError(`${outcome.title}: ${log.redact(outcome.reason)}`);
   }
