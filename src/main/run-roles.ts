@@ -69,7 +69,8 @@ async function startWorker(config: Config, logger: Logger): Promise<Stop> {
     stalledInterval: config.WORKER_LOCK_SECONDS * 1000,
     reconcileEveryMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
   }, queue);
-  logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');
+  // Operators check which Docker endpoint the worker uses (`docker compose logs worker | grep DOCKER_HOST`).
+  logger.info({ concurrency: config.WORKER_CONCURRENCY, DOCKER_HOST: config.DOCKER_HOST }, 'worker started');
   return async () => {
     await workers.close();
     await store.close();

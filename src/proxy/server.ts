@@ -134,9 +134,12 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
   const server = http.createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => void onRequest(req, res));
   server.timeout = 0;
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void onUpgrade(req, socket, head));
-  server.on('clientError', (_error, socket) => {
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex & { remoteAddress?: string; remotePort?: number }) => {
     const body = '{"message":"helvetia proxy: malformed HTTP request"}';
     if (!socket.writable) return void socket.destroy();
+    // Requests that never parse are part of the audit trail too (one line, like every decision).
+    const client = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    log.warn({ method: null, path: null, client, decision: 'deny', rule: 'malformed', error: error.code ?? error.message, status: 400, durationMs: 0 }, 'docker api');
     socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
   });
 

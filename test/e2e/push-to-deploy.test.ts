@@ -71,6 +71,7 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
     expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges:true');
     expect(info.HostConfig.Privileged).toBe(false);
     expect(info.HostConfig.Memory).toBeGreaterThan(0);
+    expect(info.HostConfig.NanoCpus).toBeGreaterThan(0);
     expect(info.HostConfig.PidsLimit).toBeGreaterThan(0);
     expect(info.HostConfig.Binds ?? []).toEqual([]);
     expect(info.Mounts).toEqual([]);
@@ -83,6 +84,7 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
     );
     expect(bot.proxy.decisions()).toContainEqual(expect.objectContaining({ decision: 'allow', rule: 'build', status: 200 }));
     expect(bot.proxy.decisions()).toContainEqual(expect.objectContaining({ decision: 'allow', rule: 'containers.create', status: 201 }));
+    expect(worker.output()).toContain(`"DOCKER_HOST":"${bot.proxy.dockerHost}"`);
 
     const created = github.find('POST', /\/check-runs$/);
     expect(created.at(-1)!.body).toMatchObject({ name: 'helvetia/deploy', head_sha: v1, status: 'queued' });
@@ -153,7 +155,7 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
 
   it('fails a broken Dockerfile with the error in the summary and keeps the old container serving', async () => {
     const broken = sha();
-    github.addCommit(OWNER, REPO, broken, { Dockerfile: 'FROM helvetia-base:latest\nRUN echo about to fail && exit 3\n' });
+    github.addCommit(OWNER, REPO, broken, { Dockerfile: `FROM helvetia-base:latest\nRUN echo about to fail ${REPO} && exit 3\n` });
     const check = await pushAndWait(broken, 'failure');
     expect(check.output.title).toBe('Build failed');
     expect(check.output.summary).toMatch(/returned a non-zero code: 3/);
@@ -161,6 +163,9 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
     expect(deployStatuses().at(-1)!.state).toBe('failure');
     expect(await served()).toBe('hello v2');
     expect(await appContainers()).toHaveLength(1);
+    // The failed step's intermediate build container is removed with it (forcerm), nothing is left behind.
+    const leftovers = async () => (await d.listContainers({ all: true })).filter((c) => c.Command.includes(`about to fail ${REPO}`));
+    await expect.poll(leftovers, { timeout: 10_000 }).toEqual([]);
   });
 
   it('never needed anything the proxy refuses: builds, swaps and removals were all allowed', async () => {

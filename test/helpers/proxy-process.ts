@@ -15,13 +15,25 @@ export interface ProxyDecision {
   status: number;
 }
 
+interface ComposeService {
+  environment?: Record<string, unknown>;
+  healthcheck?: { test?: string[] };
+}
+
+/** One service of docker-compose.yml, as parsed from the file. */
+export function composeService(name: string): ComposeService {
+  const compose = parse(readFileSync(COMPOSE_FILE, 'utf8')) as { services: Record<string, ComposeService> };
+  const service = compose.services[name];
+  if (!service) throw new Error(`docker-compose.yml has no service ${name}`);
+  return service;
+}
+
 /**
  * The environment docker-compose.yml gives `service` (the worker's `docker-proxy` by default), read
  * from the file itself so tests and deployment cannot drift apart.
  */
 export function composeProxyEnv(service = 'docker-proxy'): Record<string, string> {
-  const compose = parse(readFileSync(COMPOSE_FILE, 'utf8')) as { services: Record<string, { environment?: Record<string, unknown> }> };
-  const environment = compose.services[service]?.environment;
+  const environment = composeService(service).environment;
   if (!environment) throw new Error(`docker-compose.yml has no environment for service ${service}`);
   return Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(v)]));
 }

@@ -1,0 +1,86 @@
+/**
+ * The deployment promises that live in docker-compose.yml (security guidelines: only the proxy
+ * sees the socket, read-only, on no published port; the worker and Traefik use their own proxy;
+ * networks segmented), checked on the file itself so an edit that breaks one fails here.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { FLAG_NAMES, loadProxyConfig } from '../../src/proxy/config.js';
+import { matchRoute } from '../../src/proxy/path-rules.js';
+
+interface Service {
+  command?: string[];
+  environment?: Record<string, unknown>;
+  volumes?: string[];
+  ports?: string[];
+  networks?: string[];
+  healthcheck?: { test?: string[]; disable?: boolean };
+  user?: string;
+}
+const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')) as {
+  services: Record<string, Service>;
+  networks: Record<string, { internal?: boolean; name?: string } | null>;
+};
+const { services } = compose;
+const PROXIES = ['docker-proxy', 'traefik-docker-proxy'];
+const env = (name: string): Record<string, string> =>
+  Object.fromEntries(Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, String(v)]));
+const mountsSocket = (s: Service): boolean => (s.volumes ?? []).some((v) => v.split(':')[0] === '/var/run/docker.sock');
+
+describe('docker-compose.yml keeps the socket behind the proxies', () => {
+  it('only the two socket proxies mount the Docker socket, and read-only', () => {
+    expect(Object.keys(services).filter((name) => mountsSocket(services[name]!)).sort()).toEqual([...PROXIES].sort());
+    for (const name of PROXIES) {
+      expect(services[name]!.command).toEqual(['proxy']);
+      expect(services[name]!.volumes).toEqual(['/var/run/docker.sock:/var/run/docker.sock:ro']);
+    }
+  });
+
+  it('no proxy publishes a port; the worker and Traefik reach their own proxy by service name', () => {
+    for (const name of PROXIES) expect(services[name]!.ports).toBeUndefined();
+    expect(env('worker').DOCKER_HOST).toBe('tcp://docker-proxy:2375');
+    expect(services.worker!.volumes).toBeUndefined();
+    expect(services.app!.volumes).toBeUndefined();
+    expect(services.traefik!.command).toContain('--providers.docker.endpoint=tcp://traefik-docker-proxy:2375');
+  });
+
+  it("the worker's proxy is a valid, strict profile: swarm, plugins and system writes closed, no host binds", () => {
+    const config = loadProxyConfig(env('docker-proxy'));
+    expect(config.profile).toBe('default');
+    expect(config.workspaceDir).toBeNull();
+    for (const flag of ['SERVICES', 'SWARM', 'NODES', 'TASKS', 'SECRETS', 'CONFIGS', 'PLUGINS', 'SYSTEM', 'EXEC', 'VOLUMES', 'COMMIT', 'AUTH', 'SESSION'] as const) {
+      expect(config.flags[flag], flag).toBe(false);
+    }
+    for (const [method, path] of [['POST', '/swarm/init'], ['POST', '/services/create'], ['POST', '/plugins/pull'], ['POST', '/containers/x/exec']]) {
+      expect(() => matchRoute(method!, path!, config), `${method} ${path}`).toThrow();
+    }
+  });
+
+  it("Traefik's proxy runs the read-only profile and sets no other flag", () => {
+    const e = env('traefik-docker-proxy');
+    expect(e.PROXY_PROFILE).toBe('traefik');
+    expect(Object.keys(e).filter((k) => (FLAG_NAMES as string[]).includes(k))).toEqual([]);
+    expect(loadProxyConfig(e).profile).toBe('traefik');
+  });
+
+  it('networks are segmented: apps and Traefik never share a network with the worker proxy or Redis', () => {
+    expect(services['docker-proxy']!.networks).toEqual(['control']);
+    expect(services['traefik-docker-proxy']!.networks).toEqual(['traefik-api']);
+    expect(compose.networks['traefik-api']?.internal).toBe(true);
+    expect(services.traefik!.networks).not.toContain('control');
+    expect(services.worker!.networks).toEqual(['control']);
+    expect(services.redis!.networks).toEqual(['control']);
+    expect(compose.networks.edge?.name).toBe(env('worker').EDGE_NETWORK);
+  });
+
+  it("the bot's image runs as the unprivileged node user; only the socket proxies run as root", () => {
+    const users = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8').split('\n').filter((l) => /^USER\s/.test(l));
+    expect(users.at(-1)).toBe('USER node');
+    expect(Object.keys(services).filter((name) => services[name]!.user !== undefined).sort()).toEqual([...PROXIES].sort());
+  });
+
+  it('both proxies are health-checked on GET /_ping', () => {
+    for (const name of PROXIES) expect(services[name]!.healthcheck?.test?.join(' ')).toContain('http://127.0.0.1:2375/_ping');
+  });
+});
