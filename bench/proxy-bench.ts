@@ -14,7 +14,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { fmt, median, p99, timeMs } from './lib/stats.js';
-import { renderTable, type BenchRow } from './lib/table.js';
+import { ratio, renderTable, type BenchRow } from './lib/table.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
@@ -172,24 +172,23 @@ export async function runProxyBench(): Promise<BenchRow[]> {
 
     const rows: BenchRow[] = [];
     const G = 'Socket proxy';
+    const lat = (s: number[]) => `p50 ${fmt(median(s), 3)} ms · p99 ${fmt(p99(s), 3)} ms`;
     const latency = (metric: string, samples: Map<string, number[]>): void => {
-      const base = median(samples.get('direct socket')!);
-      for (const t of targets) {
-        const s = samples.get(t.name)!;
-        const added = t === direct ? '' : ` · added p50 ${fmt(median(s) - base, 3)} ms`;
-        rows.push({ group: G, metric: `${metric} — ${t.name}`, value: `p50 ${fmt(median(s), 3)} ms · p99 ${fmt(p99(s), 3)} ms${added}` });
-      }
-      const [ao, ah] = [median(samples.get('ours')!) - base, median(samples.get('HAProxy')!) - base];
-      rows.push({ group: G, metric: `${metric} — added median, ours vs HAProxy`, value: `${fmt(ao, 3)} ms vs ${fmt(ah, 3)} ms`, target: `≤ HAProxy: ${ao <= ah ? 'met' : 'not met'}` });
+      const [d, o, h] = [samples.get('direct socket')!, samples.get('ours')!, samples.get('HAProxy')!];
+      const base = median(d);
+      const [ao, ah] = [median(o) - base, median(h) - base];
+      const added = (ms: number) => `${ms >= 0 ? '+' : '−'}${fmt(Math.abs(ms), 3)} ms`;
+      rows.push({ group: G, metric: `${metric}: latency (direct socket ${lat(d)})`, ours: `${lat(o)} · ${added(ao)} over direct`, baseline: `HAProxy: ${lat(h)} · ${added(ah)}`, ratio: `p50 ${ratio(median(o), median(h))}`, target: 'added p50 ≤ HAProxy', met: ao <= ah });
     };
     latency('GET /_ping', ping);
     latency('GET /containers/json', list);
     latency('create+start+remove', cycle);
     const cs = (name: string) => median(createStart.get(name)!);
     const overhead = (cs('ours') / cs('direct socket') - 1) * 100;
-    rows.push({ group: G, metric: 'create+start — ours vs direct (median)', value: `${fmt(cs('ours'))} ms vs ${fmt(cs('direct socket'))} ms (${overhead >= 0 ? '+' : ''}${fmt(overhead, 1)} %); HAProxy ${fmt(cs('HAProxy'))} ms`, target: `within 3 %: ${overhead <= 3 ? 'met' : 'not met'}` });
-    for (const t of targets) rows.push({ group: G, metric: `GET /_ping throughput, concurrency ${N.concurrency} — ${t.name}`, value: `${fmt(rps.get(t.name)!, 0)} req/s (${N.throughput} requests)` });
-    rows.push({ group: G, metric: `RSS of our proxy (${cmd.label})`, value: `${fmt(rss.ours / 1024, 1)} MB (peak ${fmt(rss.oursPeak / 1024, 1)} MB); HAProxy ${fmt(rss.hap / 1024, 1)} MB` });
+    rows.push({ group: G, metric: 'container create+start, median', ours: `${fmt(cs('ours'))} ms (${overhead >= 0 ? '+' : ''}${fmt(overhead, 1)} % over direct ${fmt(cs('direct socket'))} ms)`, baseline: `HAProxy: ${fmt(cs('HAProxy'))} ms`, ratio: ratio(cs('ours'), cs('HAProxy')), target: '≤ +3 % over direct', met: overhead <= 3 });
+    const [ro, rh] = [rps.get('ours')!, rps.get('HAProxy')!];
+    rows.push({ group: G, metric: `GET /_ping throughput, concurrency ${N.concurrency} (direct socket ${fmt(rps.get('direct socket')!, 0)} req/s)`, ours: `${fmt(ro, 0)} req/s`, baseline: `HAProxy: ${fmt(rh, 0)} req/s`, ratio: ratio(ro, rh) });
+    rows.push({ group: G, metric: `RSS after the run (${cmd.label})`, ours: `${fmt(rss.ours / 1024, 1)} MB (peak ${fmt(rss.oursPeak / 1024, 1)} MB)`, baseline: `HAProxy: ${fmt(rss.hap / 1024, 1)} MB`, ratio: ratio(rss.ours, rss.hap) });
     return rows;
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');

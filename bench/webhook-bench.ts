@@ -1,0 +1,90 @@
+/**
+ * Row 1, webhook acknowledgement: signed 25 KB default-branch pushes at a fixed rate (open loop)
+ * against `helvetia app` (real Redis, no worker: every delivery is really enqueued) and a bare
+ * Probot app with an empty handler, both child processes, same secret, same keep-alive agent
+ * settings. The run alternates between the two in segments so drift hits both alike.
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { Redis } from 'ioredis';
+import { TEST_PRIVATE_KEY_PATH } from '../test/helpers/env.js';
+import { freePort, waitForHttp } from '../test/helpers/processes.js';
+import { BENCH_INSTALLATION, BENCH_OWNER, BENCH_SECRET, BenchStack, REDIS_URL, ROOT, randomSha } from './lib/stack.js';
+import { openLoop, type OpenLoopResult } from './lib/open-loop.js';
+import { PushDeliveries } from './lib/push-payload.js';
+import { fmt, median, p99 } from './lib/stats.js';
+import { ratio, type BenchRow } from './lib/table.js';
+
+const RATE = 200;
+const SECONDS = 20;
+const SEGMENTS = 4;
+const WARMUP_SECONDS = 2;
+const LOG_LEVEL = 'info';
+const G = 'Webhook ack';
+
+export async function runWebhookBench(): Promise<BenchRow[]> {
+  const stack = new BenchStack({ name: 'ack', env: { LOG_LEVEL } });
+  const barePort = await freePort();
+  const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-probot.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { PATH: process.env.PATH ?? '', PORT: String(barePort), WEBHOOK_SECRET: BENCH_SECRET, PRIVATE_KEY_PATH: TEST_PRIVATE_KEY_PATH, LOG_LEVEL },
+  });
+  const agents = { ours: new http.Agent({ keepAlive: true, maxSockets: 64 }), bare: new http.Agent({ keepAlive: true, maxSockets: 64 }) };
+  try {
+    await stack.start({ app: true, worker: false });
+    await waitForHttp(`http://127.0.0.1:${barePort}/healthz`, 30_000);
+    const deliveries = new PushDeliveries({ owner: BENCH_OWNER, repo: stack.repo, installationId: BENCH_INSTALLATION, secret: BENCH_SECRET });
+    const targets = {
+      ours: `${stack.baseUrl}/api/github/webhooks`,
+      bare: `http://127.0.0.1:${barePort}/api/github/webhooks`,
+    };
+    const load = (name: 'ours' | 'bare', seconds: number) => openLoop({ url: targets[name], ratePerSecond: RATE, seconds, agent: agents[name], next: () => deliveries.next(randomSha()) });
+    await load('ours', WARMUP_SECONDS);
+    await load('bare', WARMUP_SECONDS);
+    const results = { ours: [] as OpenLoopResult[], bare: [] as OpenLoopResult[] };
+    for (let s = 0; s < SEGMENTS; s++) {
+      const order: ('ours' | 'bare')[] = s % 2 === 0 ? ['ours', 'bare'] : ['bare', 'ours'];
+      for (const name of order) results[name].push(await load(name, SECONDS / SEGMENTS));
+    }
+    const enqueued = await countEnqueued(stack.prefix);
+    const summary = (name: 'ours' | 'bare') => {
+      const latencies = results[name].flatMap((r) => r.latencies);
+      const ok = results[name].reduce((n, r) => n + (r.statuses.get(200) ?? 0), 0);
+      const lag = Math.max(...results[name].map((r) => r.senderLagP99));
+      return { p50: median(latencies), p99: p99(latencies), sent: latencies.length, ok, lag };
+    };
+    const [o, b] = [summary('ours'), summary('bare')];
+    const desc = (s: typeof o) => `p50 ${fmt(s.p50)} ms · p99 ${fmt(s.p99)} ms`;
+    const setup = `${deliveries.bytes} B signed pushes, ${RATE}/s × ${SECONDS} s open loop, ${SEGMENTS} alternating segments`;
+    return [
+      { group: G, metric: `p99 ack latency (${setup})`, ours: desc(o), baseline: `bare Probot: ${desc(b)}`, ratio: `p99 ${ratio(o.p99, b.p99)} · p50 ${ratio(o.p50, b.p50)}`, target: 'p99 ≤ 15 ms and ≤ 1.3× bare', met: o.p99 <= 15 && o.p99 <= 1.3 * b.p99 },
+      {
+        group: G,
+        metric: 'answered 200 / sent; deploy jobs in Redis; sender lag p99',
+        ours: `${o.ok}/${o.sent}; ${enqueued} jobs; ${fmt(o.lag)} ms`,
+        baseline: `bare Probot: ${b.ok}/${b.sent}; ${fmt(b.lag)} ms`,
+        target: 'every delivery answered 200 and enqueued',
+        met: o.ok === o.sent && b.ok === b.sent && enqueued >= o.sent,
+      },
+    ];
+  } finally {
+    agents.ours.destroy();
+    agents.bare.destroy();
+    if (bare.exitCode === null) {
+      bare.kill('SIGTERM');
+      await new Promise((r) => bare.once('exit', r));
+    }
+    await stack.stop();
+  }
+}
+
+/** Deploy jobs the app stored (flows wait for their announce child, so they sit in waiting-children). */
+async function countEnqueued(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    return await redis.zcard(`${prefix}:helvetia-deploy:waiting-children`);
+  } finally {
+    redis.disconnect();
+  }
+}
