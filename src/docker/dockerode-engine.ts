@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { BuildError, type BuildRequest, type ContainerState, type ContainerSummary, type DockerEngine } from './engine.js';
+import { asDockerUnavailable, BuildError, type BuildRequest, type ContainerState, type ContainerSummary, type DockerEngine } from './engine.js';
 
 const notFound = (error: unknown): boolean => (error as { statusCode?: number }).statusCode === 404;
 /** 409 "removal of container ... is already in progress": someone else is removing it already. */
@@ -35,6 +35,15 @@ export class DockerodeEngine implements DockerEngine {
   constructor(private readonly docker: Docker) {}
 
   async build(req: BuildRequest, onLine: (line: string) => void): Promise<string> {
+    try {
+      return await this.buildOnce(req, onLine);
+    } catch (error) {
+      if (req.signal.aborted) throw error;
+      throw asDockerUnavailable(error, 'during the build');
+    }
+  }
+
+  private async buildOnce(req: BuildRequest, onLine: (line: string) => void): Promise<string> {
     const stream = await this.docker.buildImage(Readable.from([req.context]), {
       t: req.tag,
       dockerfile: req.dockerfile,

@@ -37,6 +37,24 @@ export class BuildError extends Error {
   override readonly name = 'BuildError';
 }
 
+/** The Docker daemon could not be reached, or dropped the connection mid-request (it restarted). */
+export class DockerUnavailableError extends Error {
+  override readonly name = 'DockerUnavailableError';
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/**
+ * A socket-level failure talking to dockerd ("connect ECONNREFUSED …", a stream cut off with
+ * "aborted") as a DockerUnavailableError saying so in words; anything else is returned as is.
+ */
+export function asDockerUnavailable(error: unknown, during: string): unknown {
+  const { code, message } = error as { code?: string; message?: string };
+  if (code !== undefined && CONNECTION_CODES.has(code)) return new DockerUnavailableError(`the Docker daemon is unreachable ${during} (${message ?? code})`);
+  if (message === 'aborted' || message === 'socket hang up') return new DockerUnavailableError(`the connection to the Docker daemon was lost ${during} (did dockerd restart?)`);
+  return error;
+}
+
 /**
  * The narrow slice of the Docker Engine API the worker needs. Implemented with dockerode in
  * DockerodeEngine; in production it talks to our socket proxy (DOCKER_HOST), never the raw socket.

@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { BuildError } from '../docker/engine.js';
+import { BuildError, DockerUnavailableError } from '../docker/engine.js';
 import { SourceError } from '../github/build-context.js';
 import type { CheckConclusion } from '../github/checks.js';
 import { UnhealthyError } from './health.js';
@@ -37,6 +37,7 @@ export function classify(error: unknown): Classified {
   if (error instanceof RepoConfigError) return { conclusion: 'failure', title: 'Invalid .helvetia.yml', reason: message, final: true };
   if (error instanceof DeployTimeoutError) return { conclusion: 'timed_out', title: 'Timed out', reason: message, final: true };
   if (error instanceof BuildError) return { conclusion: 'failure', title: 'Build failed', reason: message, final: true };
+  if (error instanceof DockerUnavailableError) return { conclusion: 'failure', title: 'Docker daemon unavailable', reason: message, final: false };
   if (error instanceof UnhealthyError) return { conclusion: 'failure', title: 'Container never became healthy', reason: message, final: true };
   if (error instanceof SourceError) return { conclusion: 'failure', title: 'Source unavailable', reason: message, final: true };
   if (error instanceof DockerRefusedError) return { conclusion: 'failure', title: 'Refused by Docker', reason: message, final: true };
