@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { freePort, startCli, type RunningProcess } from '../test/helpers/processes.js';
-import { BenchStack, DOCKER_SOCKET, sleep, stopProcess, waitUntil } from './lib/stack.js';
+import { stopProcess } from './lib/cleanup.js';
+import { BenchStack, DOCKER_SOCKET, sleep, waitUntil } from './lib/stack.js';
 import { fmt } from './lib/stats.js';
 import type { BenchRow } from './lib/table.js';
 

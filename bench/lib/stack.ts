@@ -8,11 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { Redis } from 'ioredis';
 import { TEST_PRIVATE_KEY_PATH } from '../../test/helpers/env.js';
 import { GitHubDouble, type RecordedCall } from '../../test/helpers/github-double.js';
 import { freePort, startCli, waitForHttp, type RunningProcess } from '../../test/helpers/processes.js';
 import { deliver } from '../../test/helpers/webhooks.js';
+import { deleteRedisPrefix, removeByLabel, stopProcess } from './cleanup.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -33,48 +33,6 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | undefi
     if (value !== undefined && value !== false) return value as T;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await sleep(intervalMs);
-  }
-}
-
-/** Deletes every Redis key under `prefix:` with SCAN + UNLINK (bounded: at most 100,000 SCAN pages). */
-export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    for (let page = 0; page < 100_000; page++) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) deleted += await redis.unlink(...keys);
-      cursor = next;
-      if (cursor === '0') break;
-    }
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
-}
-
-/** Stops a child process: SIGTERM, then SIGKILL after `graceMs`. */
-export async function stopProcess(proc: RunningProcess | undefined, graceMs = 15_000): Promise<void> {
-  if (!proc) return;
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
-  await proc.stop('SIGTERM');
-  clearTimeout(timer);
-}
-
-/** Removes containers, then images (in passes: build layers depend on each other) carrying `filter`. */
-export async function removeByLabel(docker: Docker, filter: string): Promise<void> {
-  for (const c of await docker.listContainers({ all: true, filters: { label: [filter] } }).catch(() => [])) {
-    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  }
-  for (let pass = 0; pass < 10; pass++) {
-    const images = await docker.listImages({ all: true, filters: { label: [filter] } }).catch(() => []);
-    if (images.length === 0) return;
-    let removed = 0;
-    for (const image of images) {
-      if (await docker.getImage(image.Id).remove({ force: true }).then(() => true, () => false)) removed++;
-    }
-    if (removed === 0) return;
   }
 }
 
