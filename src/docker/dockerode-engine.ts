@@ -32,7 +32,14 @@ async function* buildMessages(stream: NodeJS.ReadableStream): AsyncGenerator<Bui
 
 /** DockerEngine over dockerode; `docker` is built once in the entrypoint from DOCKER_HOST. */
 export class DockerodeEngine implements DockerEngine {
-  constructor(private readonly docker: Docker) {}
+  constructor(private readonly docker: Docker) {
+    // Every call but build (which words its own): socket failures say "Docker daemon", not "ENOENT".
+    const methods = ['imageHealthcheck', 'removeImage', 'listImages', 'createContainer', 'startContainer', 'inspectContainer', 'waitContainer', 'containerLogs', 'stopContainer', 'removeContainer', 'listContainers', 'networkExists', 'disconnectNetwork', 'ping'] as const;
+    for (const name of methods) {
+      const call = (this[name] as (...args: unknown[]) => Promise<unknown>).bind(this);
+      Object.assign(this, { [name]: (...args: unknown[]) => call(...args).catch((error: unknown) => Promise.reject(asDockerUnavailable(error, `(${name})`))) });
+    }
+  }
 
   async build(req: BuildRequest, onLine: (line: string) => void): Promise<string> {
     try {

@@ -63,6 +63,9 @@ export async function buildStep(input: {
   } catch (error) {
     if (input.signal.aborted) throw input.signal.reason;
     if (timeout.aborted) throw new DeployTimeoutError(`the build did not finish within ${config.BUILD_TIMEOUT_SECONDS}s`);
+    if (error instanceof BuildError && /non-zero code: 137\b/.test(error.message)) {
+      throw new BuildError(`${error.message} (killed: most likely the build went over its memory limit of ${config.BUILD_MEMORY_MB} MB)`);
+    }
     if (error instanceof BuildError) throw error;
     const code = (error as { statusCode?: number }).statusCode;
     if (code === 400 || code === 403 || code === 500) throw new BuildError(dockerMessage(error));
