@@ -27,9 +27,10 @@ export async function runWebhookBench(): Promise<BenchRow[]> {
   const barePort = await freePort();
   const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-probot.ts'], {
     cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'], // piped and drained like our app's output (startCli), so both cost the bench alike
     env: { PATH: process.env.PATH ?? '', PORT: String(barePort), WEBHOOK_SECRET: BENCH_SECRET, PRIVATE_KEY_PATH: TEST_PRIVATE_KEY_PATH, LOG_LEVEL },
   });
+  bare.stdout!.resume();
   const agents = { ours: new http.Agent({ keepAlive: true, maxSockets: 64 }), bare: new http.Agent({ keepAlive: true, maxSockets: 64 }) };
   try {
     await stack.start({ app: true, worker: false });
