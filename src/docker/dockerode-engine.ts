@@ -7,6 +7,9 @@ const notFound = (error: unknown): boolean => (error as { statusCode?: number })
 const beingRemoved = (error: unknown): boolean =>
   (error as { statusCode?: number }).statusCode === 409 && /already in progress/i.test(String((error as Error).message));
 
+/** The classic builder announces each step's container before starting it. */
+const STEP_CONTAINER = /^ ---> Running in ([0-9a-f]{12,64})$/;
+
 interface BuildMessage {
   stream?: string;
   status?: string;
@@ -65,13 +68,25 @@ export class DockerodeEngine implements DockerEngine {
       abortSignal: req.signal,
     } as Docker.ImageBuildOptions);
     let imageId: string | undefined;
+    let warned = false;
     for await (const message of buildMessages(stream)) {
       if (message.error || message.errorDetail) {
         throw new BuildError(message.errorDetail?.message ?? message.error ?? 'build failed');
       }
       if (message.aux?.ID) imageId = message.aux.ID;
       const text = message.stream ?? message.status;
-      if (text) for (const line of text.replace(/\n$/, '').split('\n')) onLine(line);
+      if (!text) continue;
+      for (const line of text.replace(/\n$/, '').split('\n')) {
+        onLine(line);
+        const step = STEP_CONTAINER.exec(line)?.[1];
+        if (step && req.pidsLimit) {
+          // Not awaited: the step starts right after this line and must not wait for us.
+          this.docker.getContainer(step).update({ PidsLimit: req.pidsLimit }).catch((error: unknown) => {
+            if (!warned && !notFound(error)) onLine(`[helvetia] could not limit the processes of build step ${step}: ${(error as Error).message}`);
+            warned = true;
+          });
+        }
+      }
     }
     if (req.signal.aborted) throw req.signal.reason;
     if (!imageId) {

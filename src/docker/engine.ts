@@ -8,6 +8,11 @@ export interface BuildRequest {
   labels: Record<string, string>;
   memoryBytes: number;
   cpus: number;
+  /**
+   * Processes per RUN step. The classic builder has no such parameter: the engine applies it to
+   * each step's container as soon as the build output names it ("Running in <id>").
+   */
+  pidsLimit?: number;
   signal: AbortSignal;
 }
 

@@ -43,7 +43,7 @@ export async function buildStep(input: {
   const { config, log, repoConfig } = input;
   const context = await packContext(input.entries, repoConfig.context);
   const image = imageTag(input.data);
-  log.step(`building ${image} from ${repoConfig.context}/${repoConfig.dockerfile} (${config.BUILD_MEMORY_MB} MB, ${config.BUILD_CPUS} CPU, timeout ${config.BUILD_TIMEOUT_SECONDS}s)`);
+  log.step(`building ${image} from ${repoConfig.context}/${repoConfig.dockerfile} (${config.BUILD_MEMORY_MB} MB, ${config.BUILD_CPUS} CPU${config.BUILD_PIDS_LIMIT ? `, ${config.BUILD_PIDS_LIMIT} processes per step` : ''}, timeout ${config.BUILD_TIMEOUT_SECONDS}s)`);
   const timeout = AbortSignal.timeout(config.BUILD_TIMEOUT_SECONDS * 1000);
   const signal = AbortSignal.any([timeout, input.signal]);
   const started = Date.now();
@@ -56,6 +56,7 @@ export async function buildStep(input: {
         labels: ownershipLabels(input.identity, 'image'),
         memoryBytes: config.BUILD_MEMORY_MB * 1024 * 1024,
         cpus: config.BUILD_CPUS,
+        pidsLimit: config.BUILD_PIDS_LIMIT || undefined,
         signal,
       },
       (line) => log.build(line),
