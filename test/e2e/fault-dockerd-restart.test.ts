@@ -25,8 +25,7 @@ describe('fault drill: dockerd restarted during a build', () => {
     const res = await stack.push(repo, sha, stack.site('v2', `RUN echo ${marker} && sleep 8 && echo built`));
     expect(res.status).toBe(200);
     await waitFor('the build step to run', async () => (await stack.containersRunning(marker)).some((c) => c.State === 'running'), 60_000);
-    // Stopped as `systemctl restart docker` does (SIGTERM). A SIGKILLed dockerd takes its containerd
-    // with it, and the next one sometimes cannot start containerd again on these machines.
+    // Stopped as `systemctl restart docker` does (SIGTERM; see TestDaemon.restart on SIGKILL).
     await stack.daemon!.kill('SIGTERM');
     // The daemon stays down until the deploy concluded (its automatic retry included).
     const failed = await stack.waitForCompleted(repo, 2, 90_000);

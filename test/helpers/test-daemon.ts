@@ -93,7 +93,12 @@ export class TestDaemon {
     clearTimeout(timer);
   }
 
-  async restart(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  /**
+   * Stops and starts the daemon. SIGTERM (the default) is what `systemctl restart docker` sends; a
+   * SIGKILLed dockerd takes its containerd along, and on these machines the next dockerd then
+   * sometimes fails with "timeout waiting for containerd to start".
+   */
+  async restart(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.kill(signal);
     await this.start();
   }
