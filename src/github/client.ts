@@ -5,6 +5,7 @@ import { Octokit } from '@octokit/rest';
 import { Probot } from 'probot';
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../logger.js';
+import { WriteQueue, WriteRanks } from './write-queue.js';
 
 /** @octokit/rest with the retry and throttling plugins: what every GitHub call goes through. */
 export const GitHubOctokit = Octokit.plugin(retry, throttling);
@@ -14,6 +15,15 @@ export interface InstallationClient {
   octokit: GitHubClient;
   /** The installation token, for redaction only: it never leaves the process's memory. */
   token: string;
+}
+
+/**
+ * Writes that take a turn in the installation's WriteQueue. Reads go straight out; so do token
+ * requests, which the auth strategy makes from inside another write's turn.
+ */
+function isQueuedWrite(method: string, url: string): boolean {
+  if (method === 'GET' || method === 'HEAD') return false;
+  return !/^(https?:\/\/[^/]+)?(\/api\/v3)?\/(app\/installations\/[^/]+\/access_tokens|applications\/)/.test(url);
 }
 
 /** Probot for the webhook server: signature verification and event routing only. */
@@ -33,6 +43,8 @@ export function createProbot(config: Config, logger: Logger): Probot {
  */
 export class GitHubApp {
   private readonly clients = new Map<number, GitHubClient>();
+  /** Ranks the writes of the job running now (see WriteQueue); the worker sets them per job. */
+  readonly writeRanks = new WriteRanks();
 
   constructor(private readonly config: Pick<Config, 'APP_ID' | 'privateKey' | 'githubApiUrl'>, private readonly logger: Logger) {}
 
@@ -58,6 +70,10 @@ export class GitHubApp {
           },
         },
       });
+      const writes = new WriteQueue((err) => log.warn({ err }, 'could not rank a GitHub write; sending it as current'));
+      octokit.hook.wrap('request', (request, options) =>
+        isQueuedWrite(options.method, options.url) ? writes.schedule(this.writeRanks.current(), async () => request(options)) : request(options),
+      );
       this.clients.set(installationId, octokit);
     }
     return octokit;

@@ -58,6 +58,7 @@ async function startWorker(config: Config, logger: Logger): Promise<Stop> {
     state: new DeployState(connection, config.QUEUE_PREFIX),
     supersession: queue.supersession,
     github: (installationId) => github.installation(installationId),
+    writeRanks: github.writeRanks,
     logSink: store,
     logUrl: (jobId) => logUrl(config.logs.APP_BASE_URL, config.logs.LOG_SIGNING_KEY, jobId, config.logs.LOG_LINK_TTL_HOURS),
   };

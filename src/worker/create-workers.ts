@@ -1,6 +1,7 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { completeCheck, createQueuedCheck } from '../github/checks.js';
+import { RANK_CURRENT, RANK_SUPERSEDED } from '../github/write-queue.js';
 import { renderSummary } from '../github/summary.js';
 import type { DeployQueue } from '../queue/deploy-queue.js';
 import { ANNOUNCE_QUEUE, DEPLOY_QUEUE, type AnnounceResult, type CommandJobData, type DeployJobData, type PipelineJobData, type TeardownJobData } from '../queue/job-types.js';
@@ -41,6 +42,13 @@ async function concludeAbandoned(job: Job<RunningData>, deps: WorkerDeps, reason
   await deps.state.untrackCheck(job.id!);
 }
 
+/** Runs a deploy's processor with its GitHub writes ranked: behind the environment's latest job once superseded. */
+function ranked<T>(deps: WorkerDeps, data: DeployJobData, jobId: string, fn: () => Promise<T>): Promise<T> {
+  if (!deps.writeRanks) return fn();
+  const rank = async () => ((await deps.supersession.supersededBy(data, jobId)) === undefined ? RANK_CURRENT : RANK_SUPERSEDED);
+  return deps.writeRanks.run(rank, fn);
+}
+
 /**
  * The worker role: `announce` (queued check runs, quick) and the pipeline queue (deploy, teardown,
  * command, reconcile). Connections use maxRetriesPerRequest: null; cancel messages from
@@ -59,9 +67,11 @@ export async function createWorkers(connection: Redis, deps: WorkerDeps, tuning:
     async (job) => {
       const { octokit } = await deps.github(job.data.installationId);
       const parentId = job.parent?.id ?? job.id!.replace(/-announce$/, '');
-      const checkRunId = await createQueuedCheck(octokit, { owner: job.data.owner, repo: job.data.repo, sha: job.data.sha, externalId: parentId, detailsUrl: deps.logUrl?.(parentId) });
-      await deps.state.trackCheck({ jobId: parentId, owner: job.data.owner, repo: job.data.repo, installationId: job.data.installationId, checkRunId });
-      return { checkRunId };
+      return ranked(deps, job.data, parentId, async () => {
+        const checkRunId = await createQueuedCheck(octokit, { owner: job.data.owner, repo: job.data.repo, sha: job.data.sha, externalId: parentId, detailsUrl: deps.logUrl?.(parentId) });
+        await deps.state.trackCheck({ jobId: parentId, owner: job.data.owner, repo: job.data.repo, installationId: job.data.installationId, checkRunId });
+        return { checkRunId };
+      });
     },
     { ...common, concurrency: 8 },
   );
@@ -70,7 +80,7 @@ export async function createWorkers(connection: Redis, deps: WorkerDeps, tuning:
     async (job, _token, signal) => {
       const abort = signal ?? new AbortController().signal;
       switch (job.name) {
-        case 'deploy': return runDeploy(job as Job<RunningData>, deps, abort);
+        case 'deploy': return ranked(deps, job.data as DeployJobData, job.id!, () => runDeploy(job as Job<RunningData>, deps, abort));
         case 'teardown': return runTeardown(job as Job<TeardownJobData>, deps);
         case 'command': return runCommand(job as Job<CommandJobData>, deps, queue);
         case 'reconcile': return reconcilePreviews(deps, queue);

@@ -5,6 +5,7 @@ import { environmentHostname } from '../docker/hostname.js';
 import type { DeploymentIdentity } from '../docker/labels.js';
 import type { InstallationClient } from '../github/client.js';
 import { renderSummary } from '../github/summary.js';
+import type { WriteRanks } from '../github/write-queue.js';
 import type { Logger } from '../logger.js';
 import type { AnnounceResult, DeployJobData } from '../queue/job-types.js';
 import type { Supersession } from '../queue/supersession.js';
@@ -26,6 +27,8 @@ export interface WorkerDeps {
   logSink?: LogSink;
   /** Signed link to the build log of a job, when the log endpoint is configured. */
   logUrl?: (jobId: string) => string;
+  /** Orders each job's GitHub writes: the latest deploy of an environment before superseded ones. */
+  writeRanks?: WriteRanks;
 }
 
 /**

@@ -88,6 +88,14 @@ describe('pull request previews, end to end (app and worker processes, real Redi
       expect(final.conclusion, sha).toBe('cancelled');
       expect(final.output.title).toMatch(/^Superseded by [0-9a-f]{7}$/);
     }
+    // GitHub writes go out a second apart; the live commit's go first. Its check run was created
+    // before the last superseded one was, and concluded success before the last "cancelled".
+    const burst = github.calls.slice(github.calls.findIndex((c) => c.method === 'POST' && c.path.endsWith('/check-runs') && shas.includes(c.body.head_sha)));
+    const creates = burst.filter((c) => c.method === 'POST' && c.path.endsWith('/check-runs')).map((c) => c.body.head_sha);
+    expect(creates.indexOf(last)).toBeLessThan(creates.findLastIndex((sha) => sha !== last));
+    const conclusions = burst.filter((c) => c.method === 'PATCH' && c.body.status === 'completed').map((c) => c.body.conclusion);
+    expect(conclusions.indexOf('success')).toBeGreaterThanOrEqual(0);
+    expect(conclusions.indexOf('success')).toBeLessThan(conclusions.lastIndexOf('cancelled'));
     expect(await serve(1)).toBe('burst 19');
     const live = await previewContainers(1);
     expect(live.map((c) => c.Labels['cloud.helvetia.sha'])).toEqual([last]);

@@ -68,6 +68,7 @@ export class PipelineHarness {
       state: new DeployState(this.workerConnection, this.prefix),
       supersession: this.queue.supersession,
       github: (id) => github.installation(id),
+      writeRanks: github.writeRanks,
       logSink: this.logs,
       logUrl: (jobId) => logUrl(this.config.logs.APP_BASE_URL, this.config.logs.LOG_SIGNING_KEY, jobId, 1),
     };
