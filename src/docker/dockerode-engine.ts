@@ -1,37 +1,11 @@
-import { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { asDockerUnavailable, BuildError, type BuildRequest, type ContainerState, type ContainerSummary, type DockerEngine } from './engine.js';
+import { buildImage } from './dockerode-build.js';
+import { asDockerUnavailable, type BuildRequest, type ContainerState, type ContainerSummary, type DockerEngine } from './engine.js';
 
 const notFound = (error: unknown): boolean => (error as { statusCode?: number }).statusCode === 404;
 /** 409 "removal of container ... is already in progress": someone else is removing it already. */
 const beingRemoved = (error: unknown): boolean =>
   (error as { statusCode?: number }).statusCode === 409 && /already in progress/i.test(String((error as Error).message));
-
-/** The classic builder announces each step's container before starting it. */
-const STEP_CONTAINER = /^ ---> Running in ([0-9a-f]{12,64})$/;
-
-interface BuildMessage {
-  stream?: string;
-  status?: string;
-  error?: string;
-  errorDetail?: { message?: string };
-  aux?: { ID?: string };
-}
-
-/** Splits the builder's JSON-lines stream into messages, line by line, as they arrive. */
-async function* buildMessages(stream: NodeJS.ReadableStream): AsyncGenerator<BuildMessage> {
-  let buffered = '';
-  for await (const chunk of stream) {
-    buffered += chunk.toString();
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const raw = buffered.slice(0, newline).trim();
-      buffered = buffered.slice(newline + 1);
-      if (raw) yield JSON.parse(raw) as BuildMessage;
-    }
-  }
-  if (buffered.trim()) yield JSON.parse(buffered) as BuildMessage;
-}
 
 /** DockerEngine over dockerode; `docker` is built once in the entrypoint from DOCKER_HOST. */
 export class DockerodeEngine implements DockerEngine {
@@ -46,54 +20,11 @@ export class DockerodeEngine implements DockerEngine {
 
   async build(req: BuildRequest, onLine: (line: string) => void): Promise<string> {
     try {
-      return await this.buildOnce(req, onLine);
+      return await buildImage(this.docker, req, onLine);
     } catch (error) {
       if (req.signal.aborted) throw error;
       throw asDockerUnavailable(error, 'during the build');
     }
-  }
-
-  private async buildOnce(req: BuildRequest, onLine: (line: string) => void): Promise<string> {
-    const stream = await this.docker.buildImage(Readable.from([req.context]), {
-      t: req.tag,
-      dockerfile: req.dockerfile,
-      labels: req.labels,
-      memory: req.memoryBytes,
-      memswap: req.memoryBytes,
-      cpuperiod: 100_000,
-      cpuquota: Math.round(req.cpus * 100_000),
-      rm: true,
-      forcerm: true,
-      pull: false,
-      abortSignal: req.signal,
-    } as Docker.ImageBuildOptions);
-    let imageId: string | undefined;
-    let warned = false;
-    for await (const message of buildMessages(stream)) {
-      if (message.error || message.errorDetail) {
-        throw new BuildError(message.errorDetail?.message ?? message.error ?? 'build failed');
-      }
-      if (message.aux?.ID) imageId = message.aux.ID;
-      const text = message.stream ?? message.status;
-      if (!text) continue;
-      for (const line of text.replace(/\n$/, '').split('\n')) {
-        onLine(line);
-        const step = STEP_CONTAINER.exec(line)?.[1];
-        if (step && req.pidsLimit) {
-          // Not awaited: the step starts right after this line and must not wait for us.
-          this.docker.getContainer(step).update({ PidsLimit: req.pidsLimit }).catch((error: unknown) => {
-            if (!warned && !notFound(error)) onLine(`[helvetia] could not limit the processes of build step ${step}: ${(error as Error).message}`);
-            warned = true;
-          });
-        }
-      }
-    }
-    if (req.signal.aborted) throw req.signal.reason;
-    if (!imageId) {
-      const inspected = await this.docker.getImage(req.tag).inspect();
-      imageId = inspected.Id;
-    }
-    return imageId;
   }
 
   async imageHealthcheck(image: string): Promise<boolean> {
