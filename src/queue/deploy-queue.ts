@@ -10,6 +10,7 @@ import {
   type CommandJobData,
   type DeployJobData,
   type PipelineJobData,
+  type Target,
   type TeardownJobData,
 } from './job-types.js';
 
@@ -61,10 +62,9 @@ export class DeployQueue {
    */
   async enqueue(data: DeployJobData): Promise<EnqueueResult> {
     const jobId = deployJobId(data.deliveryId, data.sha);
-    const status = await this.admit(jobId);
-    if (status === 'duplicate') return { jobId, status };
     // Claim first: the job must never start while an older one still counts as the latest.
-    await this.supersession.claim(data, jobId, data.sha);
+    const status = await this.admitAndClaim(data, jobId, data.sha);
+    if (status === 'duplicate') return { jobId, status };
     await this.flows.add({
       name: 'deploy',
       queueName: DEPLOY_QUEUE,
@@ -78,9 +78,8 @@ export class DeployQueue {
   /** Removes an environment; supersedes any deploy of it still queued or running. */
   async enqueueTeardown(data: TeardownJobData): Promise<EnqueueResult> {
     const jobId = teardownJobId(data.deliveryId, data.environment);
-    const status = await this.admit(jobId);
+    const status = await this.admitAndClaim(data, jobId, 'teardown');
     if (status === 'duplicate') return { jobId, status };
-    await this.supersession.claim(data, jobId, 'teardown');
     await this.queue.add('teardown', data, { ...DEPLOY_JOB_OPTIONS, attempts: 3, jobId });
     return { jobId, status };
   }
@@ -91,6 +90,17 @@ export class DeployQueue {
     if (status === 'duplicate') return { jobId, status };
     await this.queue.add('command', data, { ...DEPLOY_JOB_OPTIONS, jobId });
     return { jobId, status };
+  }
+
+  /**
+   * admit() then supersession.claim(). A job id never seen (the common case) takes one atomic
+   * round trip; an existing one goes through admit() to tell a duplicate from a failed job.
+   */
+  private async admitAndClaim(target: Target, jobId: string, by: string): Promise<EnqueueResult['status']> {
+    if ((await this.supersession.claimUnlessExists(target, jobId, by, this.queue.toKey(jobId))).claimed) return 'enqueued';
+    const status = await this.admit(jobId);
+    if (status !== 'duplicate') await this.supersession.claim(target, jobId, by);
+    return status;
   }
 
   /** Decides whether a job id may be added: new, a retry of a failed one, or a duplicate. */

@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
+import { claimUnlessExists, type ClaimOutcome } from './claim-script.js';
 import { environmentKey, type Target } from './job-types.js';
+
+const SUPERSEDED_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface CancelMessage {
   jobId: string;
@@ -31,11 +34,20 @@ export class Supersession {
   async claim(target: Pick<Target, 'repository' | 'environment'>, jobId: string, by: string): Promise<string | null> {
     const previous = (await this.redis.call('SET', this.latestKey(target), jobId, 'GET')) as string | null;
     if (previous && previous !== jobId) {
-      await this.redis.set(this.byKey(previous), by, 'EX', 7 * 24 * 3600);
+      await this.redis.set(this.byKey(previous), by, 'EX', SUPERSEDED_TTL_SECONDS);
       const message: CancelMessage = { jobId: previous, by };
       await this.redis.publish(this.channel, JSON.stringify(message));
     }
     return previous;
+  }
+
+  /**
+   * claim(), but only while `jobKey` (the job's hash in Redis) does not exist yet, in one atomic
+   * round trip: the webhook path's "new delivery → latest of its environment" step.
+   */
+  claimUnlessExists(target: Pick<Target, 'repository' | 'environment'>, jobId: string, by: string, jobKey: string): Promise<ClaimOutcome> {
+    const keys = { jobKey, latestKey: this.latestKey(target), supersededPrefix: this.byKey(''), channel: this.channel, ttlSeconds: SUPERSEDED_TTL_SECONDS };
+    return claimUnlessExists(this.redis, keys, jobId, by);
   }
 
   /** Undefined while `jobId` is the latest of its environment, else what superseded it. */

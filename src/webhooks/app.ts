@@ -44,7 +44,8 @@ export function helvetiaApp(deps: AppDeps): ApplicationFunction {
       const decision = mapSafely(log, 'push', () => mapPush(context.id, context.payload as unknown as PushPayload));
       if ('ignored' in decision) return log.debug({ reason: decision.ignored }, 'push ignored');
       const result = await deps.queue.enqueue(decision.job);
-      log.info({ jobId: result.jobId, sha: decision.job.sha, status: result.status }, 'deploy enqueued');
+      // The routine case (a new job) is at debug: one stdout write per delivery on the ack path; the job itself is the record.
+      log[result.status === 'enqueued' ? 'debug' : 'info']({ jobId: result.jobId, sha: decision.job.sha, status: result.status }, 'deploy enqueued');
     });
 
     app.on('pull_request', async (context) => {
