@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { UpstreamError } from './errors.js';
 import type { ResponseHead } from './response-parser.js';
-import type { BodyPlan } from './routes/types.js';
+import type { ForwardPlan } from './routes/types.js';
 import type { Upstream, UpstreamRequest } from './upstream.js';
 
 /** Hop-by-hop and framing headers the proxy sets itself. */
@@ -45,9 +45,14 @@ export function forward(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   target: string,
-  plan: BodyPlan,
+  { body: plan, observe }: Pick<ForwardPlan, 'body' | 'observe'>,
   onError: (error: UpstreamError) => void,
 ): void {
+  let observing = observe !== undefined;
+  const stopObserving = (): void => {
+    if (observing) observe!.end();
+    observing = false;
+  };
   const headers = forwardHeaders(req.rawHeaders);
   let body: UpstreamRequest['body'] = null;
   if (plan.kind === 'json') {
@@ -65,13 +70,24 @@ export function forward(
     { method: req.method ?? 'GET', path: target, headers, body },
     {
       head: (head) => writeHead(req, res, head),
-      data: (chunk) => res.write(chunk),
-      end: () => res.end(),
-      error: onError,
+      data: (chunk) => {
+        // Seen before the client gets it: what the answer announces is known when the client acts on it.
+        if (observing) observe!.data(chunk);
+        return res.write(chunk);
+      },
+      end: () => {
+        stopObserving();
+        res.end();
+      },
+      error: (error) => {
+        stopObserving();
+        onError(error);
+      },
     },
   );
   res.on('drain', () => exchange.resume());
   res.on('close', () => {
+    stopObserving();
     if (!res.writableFinished) exchange.abort();
   });
 }

@@ -11,6 +11,18 @@ const IMAGE_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.\-/:@]*$/;
 
 type Inspected = Record<string, unknown> & { Id?: string; Name?: string; Driver?: string; Labels?: unknown; Config?: { Labels?: unknown } };
 
+/** A container as the update rule sees it. */
+export interface ContainerFacts {
+  id: string;
+  owned: boolean;
+  /** Creation time (ms since the epoch; NaN if dockerd did not say). */
+  created: number;
+  /** HostConfig.Memory (0: unlimited). */
+  memory: number;
+  /** HostConfig.PidsLimit (0 or negative: unlimited). */
+  pidsLimit: number;
+}
+
 const ref = (kind: string, value: string, pattern: RegExp): string => {
   if (!pattern.test(value) || value.includes('..')) throw new PolicyError('object-ref', `${JSON.stringify(value)} is not a valid ${kind} reference`);
   return value;
@@ -41,9 +53,23 @@ export class Ownership {
 
   /** Returns the container's full ID if it is ours. */
   async container(name: string): Promise<string> {
+    const info = await this.containerInfo(name);
+    if (!info.owned) this.notOwned('container', name);
+    return info.id;
+  }
+
+  /** What the update rule needs of any container, owned or not (404 if it does not exist). */
+  async containerInfo(name: string): Promise<ContainerFacts> {
     const info = await this.inspect('container', `/containers/${ref('container', name, OBJECT_REF)}/json`, name);
-    if (!isOwnedLabels(info.Config?.Labels)) this.notOwned('container', name);
-    return String(info.Id);
+    const host = (typeof info.HostConfig === 'object' && info.HostConfig !== null ? info.HostConfig : {}) as Record<string, unknown>;
+    const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+    return {
+      id: String(info.Id),
+      owned: isOwnedLabels(info.Config?.Labels),
+      created: typeof info.Created === 'string' ? Date.parse(info.Created) : Number.NaN,
+      memory: num(host.Memory),
+      pidsLimit: num(host.PidsLimit),
+    };
   }
 
   async volume(name: string): Promise<string> {

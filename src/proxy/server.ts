@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger.js';
+import { BuildSteps } from './build-steps.js';
 import type { ProxyConfig } from './config.js';
 import { PolicyError, UpstreamError } from './errors.js';
 import { forward } from './forward.js';
@@ -46,6 +47,7 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
   // Lines carry only fixed fields (no bodies, no query values such as buildargs), so the root
   // logger's wildcard redaction is skipped on this hot path.
   const log = logger.child({ component: 'proxy' }, { redact: [] });
+  const buildSteps = new BuildSteps(undefined, undefined, (id, why) => log.warn({ step: id, why }, 'build step not recorded'));
 
   // Decisions of pure routes (/_ping, /version, container lists, ...) depend on method and URL
   // only; remembering them keeps the hot read path short. Bounded, and config never changes.
@@ -60,10 +62,10 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
     const { route, params } = matchRoute(method, target.path, config);
     if (upgrade && !route.upgrade) throw new PolicyError('upgrade', `${route.name} cannot switch protocols`);
     const plan = await route.authorize({
-      method, target, params, upgrade, ownership, config,
+      method, target, params, upgrade, ownership, buildSteps, config,
       readJson: () => readJsonBody(req, config.maxBodyBytes),
     });
-    const result = { plan, rule: route.name, target: formatTarget(target.version, plan.segments, formatQuery(plan.query)) };
+    const result = { plan, rule: plan.rule ?? route.name, target: formatTarget(target.version, plan.segments, formatQuery(plan.query)) };
     if (!upgrade && isPure(route.authorize)) {
       if (decided.size >= 1024) decided.clear();
       decided.set(key, result);
@@ -103,7 +105,7 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
     try {
       const { plan, rule, target } = await authorize(req, false);
       decision = { decision: 'allow', rule };
-      forward(upstream, req, res, target, plan.body, (error) => {
+      forward(upstream, req, res, target, plan, (error) => {
         decision = { decision: 'error', rule };
         fail(error);
       });

@@ -1,7 +1,8 @@
 import { checkContainerCreate } from '../body-policy/container-create.js';
 import { checkExecCreate } from '../body-policy/exec.js';
-import { checkContainerUpdate } from '../body-policy/misc.js';
+import { containerUpdate } from './container-update.js';
 import { NONE, STREAM, ownedFilter, param, pick, planOf, policyContext, withSegment } from './common.js';
+import type { JsonValue } from '../json-strict.js';
 import { ID, path, type Authorize, type BodyPlan, type Route, type RouteInput } from './types.js';
 
 /** Any /containers/{id}/... operation: the container must be ours; the path then names its ID. */
@@ -13,7 +14,7 @@ const owned =
   };
 
 const ownedJson =
-  (check: (body: Parameters<typeof checkContainerUpdate>[0], input: RouteInput) => BodyPlan): Authorize =>
+  (check: (body: JsonValue, input: RouteInput) => BodyPlan): Authorize =>
   async (input) => {
     const id = await input.ownership.container(param(input, 0));
     return withSegment(planOf(input, check(await input.readJson(), input)), 1, id);
@@ -40,7 +41,8 @@ export const containerRoutes: Route[] = [
   { name: 'containers.stop', section: 'CONTAINERS', methods: ['POST'], pattern: path(`${C}/stop`), openedBy: ['ALLOW_STOP', 'ALLOW_RESTARTS'], authorize: owned() },
   { name: 'containers.restart', section: 'CONTAINERS', methods: ['POST'], pattern: path(`${C}/(?:restart|kill)`), openedBy: ['ALLOW_RESTARTS'], authorize: owned() },
   { name: 'containers.control', section: 'CONTAINERS', methods: ['POST'], pattern: path(`${C}/(?:pause|unpause|wait|resize|rename)`), authorize: owned() },
-  { name: 'containers.update', section: 'CONTAINERS', methods: ['POST'], pattern: path(`${C}/update`), authorize: ownedJson((b, i) => ({ kind: 'json', value: checkContainerUpdate(b, policyContext(i)) })) },
+  // Owned containers, or (PidsLimit only) step containers of builds this proxy relays.
+  { name: 'containers.update', section: 'CONTAINERS', methods: ['POST'], pattern: path(`${C}/update`), authorize: containerUpdate },
   { name: 'containers.attach', section: 'CONTAINERS', methods: ['POST'], pattern: path(`${C}/attach`), upgrade: true, authorize: owned(STREAM) },
   { name: 'containers.attach-ws', section: 'CONTAINERS', methods: ['GET'], pattern: path(`${C}/attach/ws`), upgrade: true, authorize: owned() },
   { name: 'containers.remove', section: 'CONTAINERS', methods: ['DELETE'], pattern: path(C), authorize: owned() },

@@ -10,7 +10,10 @@ const build: Authorize = async (input) => {
   const plan = checkBuildQuery(input.target.query);
   for (const t of plan.tags) checkImageName(t, input.config.imagePrefixes);
   await Promise.all(plan.tags.map((t) => input.ownership.freeOrOwnedTag(t)));
-  return planOf(input, STREAM, { query: plan.query });
+  // The builder gives every step container the build's memory limit: a recorded step must show it.
+  const memory = Number(queryOne(plan.query, 'memory') ?? 0);
+  const observe = input.buildSteps.track({ memory: Number.isSafeInteger(memory) ? memory : -1 });
+  return planOf(input, STREAM, { query: plan.query, observe });
 };
 
 const pull: Authorize = async (input) => planOf(input, NONE, { query: checkImagePull(input.target.query) });

@@ -1,3 +1,4 @@
+import type { BuildSteps, ResponseObserver } from '../build-steps.js';
 import type { FlagName, ProxyConfig } from '../config.js';
 import type { JsonValue } from '../json-strict.js';
 import type { Target } from '../normalize-path.js';
@@ -19,6 +20,10 @@ export interface ForwardPlan {
   segments: string[];
   query: QueryPairs;
   body: BodyPlan;
+  /** The rule logged for an allowed request when a narrower rule than the route's name allowed it. */
+  rule?: string;
+  /** Watches dockerd's answer as it is relayed (the build's step announcements). */
+  observe?: ResponseObserver;
 }
 
 export interface RouteInput {
@@ -31,6 +36,8 @@ export interface RouteInput {
   /** Reads the request body (size-capped) and parses it as strict JSON; null when empty. */
   readJson(): Promise<JsonValue>;
   ownership: Ownership;
+  /** Step containers of builds this proxy instance forwarded. */
+  buildSteps: BuildSteps;
   config: Readonly<ProxyConfig>;
 }
 
