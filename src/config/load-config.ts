@@ -48,8 +48,8 @@ const schema = z.object({
   BUILD_MEMORY_MB: intVar(2048, 64, 65536),
   BUILD_CPUS: z.coerce.number({ error: 'must be a number' }).positive().max(64).default(1),
   BUILD_LOG_MAX_BYTES: intVar(5_000_000, 10_000, 500_000_000),
-  /** 0: off. Applied by updating each RUN step's container, which helvetia proxy refuses (not ours). */
-  BUILD_PIDS_LIMIT: intVar(0, 0, 65536),
+  /** 0: off. Applied by updating each RUN step's container (helvetia proxy allows exactly that, on the builds it relays). */
+  BUILD_PIDS_LIMIT: intVar(512, 0, 65536),
   RUN_MEMORY_MB: intVar(512, 16, 65536),
   RUN_CPUS: z.coerce.number({ error: 'must be a number' }).positive().max(64).default(0.5),
   RUN_PIDS_LIMIT: intVar(256, 16, 65536),

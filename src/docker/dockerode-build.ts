@@ -29,6 +29,21 @@ async function* buildMessages(stream: NodeJS.ReadableStream): AsyncGenerator<Bui
 }
 
 /**
+ * Sets the pids limit of a RUN step's container. Not awaited by the build: the step starts right
+ * after its announcement and must not wait for us. A step that already ended is gone (404) or being
+ * removed (409): nothing to limit. Anything else, above all a refusal (403), means the step runs
+ * without the limit, and the build log says so.
+ */
+function limitStep(docker: Docker, step: string, pidsLimit: number, onLine: (line: string) => void): void {
+  docker.getContainer(step).update({ PidsLimit: pidsLimit }).catch((error: unknown) => {
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status === 404 || status === 409) return;
+    const why = status === 403 ? 'the Docker API refused it' : 'the update failed';
+    onLine(`[helvetia] WARNING: build step ${step} runs WITHOUT its limit of ${pidsLimit} processes: ${why}: ${(error as Error).message}`);
+  });
+}
+
+/**
  * POST /build with the classic builder under the request's memory/CPU limits, streaming output
  * lines to `onLine`. With `pidsLimit`, each RUN step's container gets that pids limit as soon as
  * the builder names it (the /build API has no such parameter).
@@ -48,7 +63,6 @@ export async function buildImage(docker: Docker, req: BuildRequest, onLine: (lin
     abortSignal: req.signal,
   } as Docker.ImageBuildOptions);
   let imageId: string | undefined;
-  let warned = false;
   for await (const message of buildMessages(stream)) {
     if (message.error || message.errorDetail) {
       throw new BuildError(message.errorDetail?.message ?? message.error ?? 'build failed');
@@ -59,15 +73,7 @@ export async function buildImage(docker: Docker, req: BuildRequest, onLine: (lin
     for (const line of text.replace(/\n$/, '').split('\n')) {
       onLine(line);
       const step = STEP_CONTAINER.exec(line)?.[1];
-      if (step && req.pidsLimit) {
-        // Not awaited: the step starts right after this line and must not wait for us.
-        docker.getContainer(step).update({ PidsLimit: req.pidsLimit }).catch((error: unknown) => {
-          // 404: the step ended already. Through helvetia proxy: 403 (the step is not ours).
-          if (warned || (error as { statusCode?: number }).statusCode === 404) return;
-          warned = true;
-          onLine(`[helvetia] could not limit the processes of build step ${step}: ${(error as Error).message}`);
-        });
-      }
+      if (step && req.pidsLimit) limitStep(docker, step, req.pidsLimit, onLine);
     }
   }
   if (req.signal.aborted) throw req.signal.reason;

@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultStack, randomSha, waitFor } from '../helpers/fault-stack.js';
 import { hostProcessCount, processMemoryMb, sleep } from '../helpers/fault-util.js';
+import { startProxyProcess, type ProxyProcess } from '../helpers/proxy-process.js';
 
 const LOG_CAP = 100_000;
 const BUILD_MEMORY_MB = 64;
@@ -16,10 +18,12 @@ const BUILD_PIDS_LIMIT = 32;
  *
  * The classic builder (dockerd 20.10) gives RUN containers no pids limit (the /build API has no
  * such parameter; cgroupparent and ulimits are refused by our proxy). The worker sets
- * BUILD_PIDS_LIMIT on each step's container as the builder announces it; the drill checks the fork
- * bomb's step runs under it. Without it (through helvetia proxy, which refuses that update) what
- * bounds a fork bomb is the build's memory cgroup, charged ~130 KB of kernel memory per task on
- * these kernels (64 MB: a few hundred tasks), and BUILD_TIMEOUT_SECONDS.
+ * BUILD_PIDS_LIMIT on each step's container as the builder announces it, through `helvetia proxy`
+ * as in production (docker-compose.yml's flags; the proxy allows exactly that update on the steps
+ * of builds it relays); the drill checks the fork bomb's step runs under it and that the proxy
+ * refused nothing. Without the limit what bounds a fork bomb is the build's memory cgroup, charged
+ * ~130 KB of kernel memory per task on these kernels (64 MB: a few hundred tasks), and
+ * BUILD_TIMEOUT_SECONDS.
  */
 describe('fault drill: hostile builds', () => {
   const stack = new FaultStack({
@@ -41,8 +45,20 @@ describe('fault drill: hostile builds', () => {
     logFlood: ['RUN yes 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef | head -c 1000000000; exit 3'],
   };
 
-  beforeAll(() => stack.start());
-  afterAll(() => stack.stop());
+  let proxy: ProxyProcess | undefined;
+
+  beforeAll(async () => {
+    // The drill's edge network is created on the socket, like the operator's: allowlisted.
+    proxy = await startProxyProcess({ EDGE_NETWORK: stack.network });
+    await stack.start({ worker: false });
+    stack.startWorker({ DOCKER_HOST: proxy.dockerHost });
+  });
+  afterAll(async () => {
+    await stack.stop();
+    await proxy?.process.stop();
+    mkdirSync('test-artifacts', { recursive: true });
+    writeFileSync('test-artifacts/fault-hostilebuild-proxy.log', proxy?.process.output() ?? '');
+  });
 
   it('deploys the bystander that must keep serving', async () => {
     const check = await stack.deploy(bystander, randomSha(), stack.site('bystander'));
@@ -69,7 +85,9 @@ describe('fault drill: hostile builds', () => {
     // The bomb's step runs under the pids limit the worker set on it, and stays within it.
     const step = await waitFor('the fork bomb step to run', async () => (await stack.containersRunning('fork-bomb-step')).find((c) => c.State === 'running'), 60_000);
     const bomb = stack.docker.getContainer(step.Id);
-    expect((await bomb.inspect()).HostConfig.PidsLimit).toBe(BUILD_PIDS_LIMIT);
+    await expect.poll(async () => (await bomb.inspect()).HostConfig.PidsLimit, { timeout: 10_000 }).toBe(BUILD_PIDS_LIMIT);
+    // The worker asked helvetia proxy, which allowed it under its build-step rule (its log is flushed every second).
+    await expect.poll(() => proxy!.decisions(), { timeout: 5_000 }).toContainEqual(expect.objectContaining({ decision: 'allow', rule: 'containers.update-build-step', status: 200, path: expect.stringContaining(step.Id.slice(0, 12)) }));
     await sleep(1_000);
     expect((await bomb.top()).Processes.length).toBeLessThanOrEqual(BUILD_PIDS_LIMIT);
     const checks = {} as Record<keyof typeof hostile, any>;
@@ -105,6 +123,9 @@ describe('fault drill: hostile builds', () => {
     expect(processMemoryMb(stack.worker!.child.pid!).peak).toBeLessThan(400);
     expect(servedMeanwhile).toEqual(Object.keys(hostile).map(() => 'bystander'));
     expect(stack.alive(stack.worker) && stack.alive(stack.app)).toBe(true);
+    // The worker went through the proxy and needed nothing it refuses (404: a step already gone).
+    expect(stack.worker!.output()).toContain(`"DOCKER_HOST":"${proxy!.dockerHost}"`);
+    expect(proxy!.decisions().filter((d) => d.decision === 'deny' && d.rule !== 'not-found')).toEqual([]);
     // Nothing of the hostile builds is left running: build containers are killed and removed.
     for (const repo of Object.values(hostile)) expect(await stack.repoContainers(repo)).toEqual([]);
     const buildContainers = async () => (await stack.docker.listContainers({ all: true, filters: { label: [`hvtest.tmp=${stack.prefix}`] } })).filter((c) => !c.Labels['cloud.helvetia.repository']);
