@@ -2,9 +2,13 @@
  * Row 1, webhook acknowledgement: signed 25 KB default-branch pushes at a fixed rate (open loop)
  * against `helvetia app` (real Redis, no worker: every delivery is really enqueued) and a bare
  * Probot app with an empty handler, both child processes, same secret, same keep-alive agent
- * settings. The run alternates between the two in segments so drift hits both alike.
+ * settings. The run alternates between the two in segments so drift hits both alike. The load
+ * generator runs here, in the bench process (the GitHub double beside it is idle: no worker), and
+ * builds and signs every body before a segment's clock starts; its own lag is reported. CPU time
+ * per delivery of each server (and of Redis during our segments) is read from /proc.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { TEST_PRIVATE_KEY_PATH } from '../test/helpers/env.js';
@@ -21,6 +25,8 @@ const SEGMENTS = 4;
 const WARMUP_SECONDS = 2;
 const LOG_LEVEL = 'info';
 const G = 'Webhook ack';
+/** USER_HZ of /proc/<pid>/stat (100 on every mainstream Linux). */
+const CLOCK_TICKS = 100;
 
 export async function runWebhookBench(): Promise<BenchRow[]> {
   const stack = new BenchStack({ name: 'ack', env: { LOG_LEVEL } });
@@ -44,16 +50,23 @@ export async function runWebhookBench(): Promise<BenchRow[]> {
     await load('ours', WARMUP_SECONDS);
     await load('bare', WARMUP_SECONDS);
     const results = { ours: [] as OpenLoopResult[], bare: [] as OpenLoopResult[] };
+    const pids = { ours: stack.app!.child.pid!, bare: bare.pid!, redis: redisPid() };
+    const cpuMs = { ours: 0, bare: 0, redisOurs: 0 };
     for (let s = 0; s < SEGMENTS; s++) {
       const order: ('ours' | 'bare')[] = s % 2 === 0 ? ['ours', 'bare'] : ['bare', 'ours'];
-      for (const name of order) results[name].push(await load(name, SECONDS / SEGMENTS));
+      for (const name of order) {
+        const [app0, redis0] = [cpuTimeMs(pids[name]), cpuTimeMs(pids.redis)];
+        results[name].push(await load(name, SECONDS / SEGMENTS));
+        cpuMs[name] += cpuTimeMs(pids[name]) - app0;
+        if (name === 'ours') cpuMs.redisOurs += cpuTimeMs(pids.redis) - redis0;
+      }
     }
     const enqueued = await countEnqueued(stack.prefix);
     const summary = (name: 'ours' | 'bare') => {
       const latencies = results[name].flatMap((r) => r.latencies);
       const ok = results[name].reduce((n, r) => n + (r.statuses.get(200) ?? 0), 0);
       const lag = Math.max(...results[name].map((r) => r.senderLagP99));
-      return { p50: median(latencies), p99: p99(latencies), sent: latencies.length, ok, lag };
+      return { p50: median(latencies), p99: p99(latencies), sent: latencies.length, ok, lag, cpuUs: (1000 * cpuMs[name]) / latencies.length };
     };
     const [o, b] = [summary('ours'), summary('bare')];
     const desc = (s: typeof o) => `p50 ${fmt(s.p50)} ms · p99 ${fmt(s.p99)} ms`;
@@ -67,6 +80,13 @@ export async function runWebhookBench(): Promise<BenchRow[]> {
         baseline: `bare Probot: ${b.ok}/${b.sent}; ${fmt(b.lag)} ms`,
         target: 'every delivery answered 200 and enqueued',
         met: o.ok === o.sent && b.ok === b.sent && enqueued >= o.sent,
+      },
+      {
+        group: G,
+        metric: 'CPU time per delivery (server process; Redis server beside ours, when its pid is visible)',
+        ours: `${fmt(o.cpuUs, 0)} µs${pids.redis ? ` + Redis ${fmt((1000 * cpuMs.redisOurs) / o.sent, 0)} µs` : ''}`,
+        baseline: `bare Probot: ${fmt(b.cpuUs, 0)} µs`,
+        ratio: ratio(o.cpuUs, b.cpuUs),
       },
     ];
   } finally {
@@ -87,5 +107,25 @@ async function countEnqueued(prefix: string): Promise<number> {
     return await redis.zcard(`${prefix}:helvetia-deploy:waiting-children`);
   } finally {
     redis.disconnect();
+  }
+}
+
+/** User + system CPU time of a process so far, in ms (Linux /proc; 0 when unreadable). */
+function cpuTimeMs(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** The local redis-server's pid, when this machine runs one we can see. */
+function redisPid(): number | undefined {
+  try {
+    return Number(execFileSync('pgrep', ['-o', '-x', 'redis-server'], { encoding: 'utf8' }).trim()) || undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Open-loop HTTP load: requests leave on a fixed schedule whether or not earlier ones were
  * answered, over a keep-alive agent. Latency is counted from each request's scheduled time, so a
- * stalled server cannot hide its queueing (no coordinated omission).
+ * stalled server cannot hide its queueing (no coordinated omission). Bodies are built and signed
+ * up front, so the generator's own work on the schedule is only the send.
  */
 import http from 'node:http';
 import type { Delivery } from './push-payload.js';
@@ -24,10 +25,15 @@ export async function openLoop(opts: { url: string; ratePerSecond: number; secon
   const statuses = new Map<number, number>();
   const count = (status: number) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
   const inflight: Promise<void>[] = [];
+  // Every delivery is built and signed before the clock starts: on the schedule the generator only sends.
+  const prepared = Array.from({ length: total }, (_, i) => {
+    const { body, headers } = opts.next(i);
+    return { body: Buffer.from(body), headers };
+  });
   const start = performance.now();
   const fire = (i: number, scheduled: number): Promise<void> =>
     new Promise((resolve) => {
-      const { body, headers } = opts.next(i);
+      const { body, headers } = prepared[i]!;
       const req = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers, agent: opts.agent }, (res) => {
         res.on('data', () => undefined);
         res.on('end', () => {
