@@ -58,7 +58,8 @@ export class BuildStreamParser {
 
   private line(raw: string): void {
     const text = raw.trim();
-    if (!text.startsWith('{')) return;
+    // Most lines are step output: skip the JSON parse unless an announcement could be in there.
+    if (!text.startsWith('{') || !text.includes('Running in')) return;
     let message: unknown;
     try {
       message = JSON.parse(text);
