@@ -27,6 +27,10 @@ describe('build stream parser', () => {
     for (const at of [1, 10, 20, 40, bytes.length - 2]) expect(parse([bytes.subarray(0, at), bytes.subarray(at)])).toEqual([STEP, '0123456789ab']);
   });
 
+  it('reads dockerd\'s own encoding (Go escapes ">" as \\u003e)', () => {
+    expect(parse([`{"stream":" ---\\u003e Running in ${STEP}\\n"}\n`])).toEqual([STEP]);
+  });
+
   it('reads a last line without newline, and an announcement among several lines of one message', () => {
     expect(parse([msg(`Step 1/1 : RUN x\n ---> Running in ${STEP}\n`).trimEnd()])).toEqual([STEP]);
   });
