@@ -7,6 +7,7 @@ import { DeployQueue } from '../../src/queue/deploy-queue.js';
 import { ANNOUNCE_QUEUE, DEPLOY_QUEUE, deployJobId, type DeployJobData } from '../../src/queue/job-types.js';
 import { connectRedis, createProducerConnection } from '../../src/queue/redis.js';
 import { REDIS_URL } from '../helpers/env.js';
+import { PrivateRedis } from '../helpers/private-redis.js';
 
 const sha = (n: number) => n.toString(16).padStart(40, 'a');
 const jobData = (deliveryId: string, s = sha(1)): DeployJobData => ({
@@ -72,6 +73,31 @@ describe('deploy queue on real Redis', () => {
     const again = await queue.enqueue(jobData('delivery-fail', sha(9)));
     expect(again).toEqual({ jobId, status: 're-enqueued' });
     expect(await (await queue.queue.getJob(jobId))!.getState()).not.toBe('failed');
+  });
+
+  it('latest commit wins at enqueue: a newer push supersedes the older job and tells the workers; a duplicate claims nothing', async () => {
+    // A Redis server of its own: one that has never seen the claim script (loaded on first use).
+    const server = new PrivateRedis();
+    await server.start();
+    const fresh = await connectRedis(createProducerConnection(server.url));
+    const listener = new Redis(server.url);
+    const q = new DeployQueue(fresh, { prefix });
+    closers.push(async () => { await q.close(); fresh.disconnect(); listener.disconnect(); await server.stop(); });
+    const messages: unknown[] = [];
+    await listener.subscribe(q.supersession.channel);
+    listener.on('message', (_c, raw) => messages.push(JSON.parse(raw)));
+    const env = jobData('x');
+    const older = await q.enqueue({ ...env, deliveryId: 'burst-1', sha: sha(21) });
+    expect(older.status).toBe('enqueued');
+    expect(await q.supersession.supersededBy(env, older.jobId)).toBeUndefined();
+    const newer = await q.enqueue({ ...env, deliveryId: 'burst-2', sha: sha(22) });
+    expect(await q.supersession.supersededBy(env, older.jobId)).toBe(sha(22));
+    expect(await q.supersession.supersededBy(env, newer.jobId)).toBeUndefined();
+    expect(await fresh.ttl(`${prefix}:superseded:${older.jobId}`)).toBeGreaterThan(6 * 24 * 3600);
+    // Redelivering the older push is a duplicate: it must not take the environment back.
+    expect((await q.enqueue({ ...env, deliveryId: 'burst-1', sha: sha(21) })).status).toBe('duplicate');
+    expect(await q.supersession.supersededBy(env, newer.jobId)).toBeUndefined();
+    await expect.poll(() => messages, { timeout: 5_000 }).toEqual([{ jobId: older.jobId, by: sha(22) }]);
   });
 
   it('fails fast (no hang) when Redis is unreachable', async () => {
