@@ -1,5 +1,4 @@
 /** Cleanup for the benchmarks: always by prefix or label, never a global prune. */
-import type Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import type { RunningProcess } from '../../test/helpers/processes.js';
 
@@ -27,20 +26,4 @@ export async function stopProcess(proc: RunningProcess | undefined, graceMs = 15
   const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
   await proc.stop('SIGTERM');
   clearTimeout(timer);
-}
-
-/** Removes containers, then images (in passes: build layers depend on each other) carrying `filter`. */
-export async function removeByLabel(docker: Docker, filter: string): Promise<void> {
-  for (const c of await docker.listContainers({ all: true, filters: { label: [filter] } }).catch(() => [])) {
-    await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  }
-  for (let pass = 0; pass < 10; pass++) {
-    const images = await docker.listImages({ all: true, filters: { label: [filter] } }).catch(() => []);
-    if (images.length === 0) return;
-    let removed = 0;
-    for (const image of images) {
-      if (await docker.getImage(image.Id).remove({ force: true }).then(() => true, () => false)) removed++;
-    }
-    if (removed === 0) return;
-  }
 }

@@ -12,7 +12,8 @@ import { TEST_PRIVATE_KEY_PATH } from '../../test/helpers/env.js';
 import { GitHubDouble, type RecordedCall } from '../../test/helpers/github-double.js';
 import { freePort, startCli, waitForHttp, type RunningProcess } from '../../test/helpers/processes.js';
 import { deliver } from '../../test/helpers/webhooks.js';
-import { deleteRedisPrefix, removeByLabel, stopProcess } from './cleanup.js';
+import { removeLabelled } from '../../test/helpers/docker.js';
+import { deleteRedisPrefix, stopProcess } from './cleanup.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -154,8 +155,8 @@ export class BenchStack {
 
   async stop(): Promise<void> {
     await Promise.all([stopProcess(this.app), stopProcess(this.worker)]);
-    await removeByLabel(this.docker, `cloud.helvetia.instance=${this.prefix}`);
-    await removeByLabel(this.docker, `hvbench.tmp=${this.prefix}`);
+    await removeLabelled(this.docker, `cloud.helvetia.instance=${this.prefix}`);
+    await removeLabelled(this.docker, `hvbench.tmp=${this.prefix}`);
     if (this.networkCreated) await this.docker.getNetwork(this.network).remove().catch(() => undefined);
     await deleteRedisPrefix(REDIS_URL, this.prefix);
     await this.github.stop();

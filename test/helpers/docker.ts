@@ -16,12 +16,21 @@ export async function runInNetwork(d: Docker, network: string, cmd: string[], la
   }
 }
 
-/** Removes every container, image and network carrying `label=value`. */
+/**
+ * Removes every container, then every image carrying `filter` (label=value). Build layers depend
+ * on each other, so images go in passes until nothing more can be removed. Never prunes globally.
+ */
 export async function removeLabelled(d: Docker, filter: string): Promise<void> {
-  for (const c of await d.listContainers({ all: true, filters: { label: [filter] } })) {
+  for (const c of await d.listContainers({ all: true, filters: { label: [filter] } }).catch(() => [])) {
     await d.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
   }
-  for (const i of await d.listImages({ filters: { label: [filter] } })) {
-    await d.getImage(i.Id).remove({ force: true }).catch(() => undefined);
+  for (let pass = 0; pass < 10; pass++) {
+    const images = await d.listImages({ all: true, filters: { label: [filter] } }).catch(() => []);
+    if (images.length === 0) return;
+    let removed = 0;
+    for (const image of images) {
+      if (await d.getImage(image.Id).remove({ force: true }).then(() => true, () => false)) removed++;
+    }
+    if (removed === 0) return;
   }
 }

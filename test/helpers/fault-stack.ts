@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import Docker from 'dockerode';
-import { docker as sharedDocker, removeLabelled } from './docker.js';
+import { docker as sharedDocker, removeLabelled, runInNetwork } from './docker.js';
 import { REDIS_URL, TEST_PRIVATE_KEY_PATH } from './env.js';
 import { FaultChecks } from './fault-checks.js';
-import { removeOwned, runOnNetwork } from './fault-docker.js';
 import { deletePrefix, prefixKeys } from './fault-redis.js';
 import { GitHubDouble } from './github-double.js';
 import { freePort, startCli, waitForHttp, type RunningProcess } from './processes.js';
@@ -182,8 +181,8 @@ export class FaultStack extends FaultChecks {
   }
 
   /** What an environment answers over HTTP, asked from inside the edge network. */
-  served(repo: string, path = '/'): Promise<string> {
-    return runOnNetwork(this.docker, this.network, ['timeout', '5', 'wget', '-q', '-O-', `http://${this.alias(repo)}:8080${path}`], { 'hvtest.tmp': this.prefix });
+  async served(repo: string, path = '/'): Promise<string> {
+    return (await runInNetwork(this.docker, this.network, ['timeout', '5', 'wget', '-q', '-O-', `http://${this.alias(repo)}:8080${path}`], { 'hvtest.tmp': this.prefix })).output.trim();
   }
 
   /** Redis keys under this stack's prefix whose name contains `part` (e.g. ':helvetia-deploy:'). */
@@ -199,7 +198,7 @@ export class FaultStack extends FaultChecks {
     await this.github.stop();
     await removeLabelled(this.docker, `cloud.helvetia.instance=${this.prefix}`).catch(() => undefined);
     for (const repo of this.repos) await removeLabelled(this.docker, this.repoFilter(repo)).catch(() => undefined);
-    await removeOwned(this.docker, `hvtest.tmp=${this.prefix}`);
+    await removeLabelled(this.docker, `hvtest.tmp=${this.prefix}`);
     await this.docker.getNetwork(this.network).remove().catch(() => undefined);
     if (this.daemon) {
       writeFileSync(`test-artifacts/fault-${this.opts.name}-dockerd.log`, this.daemon.log());
