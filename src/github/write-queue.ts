@@ -41,7 +41,13 @@ export class WriteQueue {
   private busy = false;
   private seq = 0;
 
-  constructor(private readonly onRankError: (error: unknown) => void = () => undefined) {}
+  /**
+   * @param graceMs after a write completes, how long the turn stays open for the job that made it
+   *   to queue its follow-up (a check run update after the create, say): less than the second
+   *   GitHub's pacing waits anyway, and without it every follow-up would lose its turn to a
+   *   lower-ranked write that was already waiting.
+   */
+  constructor(private readonly onRankError: (error: unknown) => void = () => undefined, private readonly graceMs = 100) {}
 
   get waiting(): number {
     return this.pending.length;
@@ -51,8 +57,10 @@ export class WriteQueue {
     return new Promise<T>((resolve, reject) => {
       const run = () => {
         write().then(resolve, reject).finally(() => {
-          this.busy = false;
-          void this.next();
+          setTimeout(() => {
+            this.busy = false;
+            void this.next();
+          }, this.graceMs);
         });
       };
       this.pending.push({ rank, seq: this.seq++, run });

@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../config/load-config.js';
 import { createDockerClient } from '../docker/docker-client.js';
 import { DockerodeEngine } from '../docker/dockerode-engine.js';
 import { createProbot, GitHubApp } from '../github/client.js';
+import { BackgroundReports } from '../worker/background-reports.js';
 import { createLogger, type Logger } from '../logger.js';
 import { BuildLogStore, createLogRouter, logUrl } from '../logs/index.js';
 import { DeployQueue } from '../queue/deploy-queue.js';
@@ -51,6 +52,7 @@ async function startWorker(config: Config, logger: Logger): Promise<Stop> {
   const logRedis = createLogConnection(config);
   const store = new BuildLogStore({ redis: logRedis, config: config.logs, logger: logger.child({ component: 'logs' }), prefix: `${config.QUEUE_PREFIX}:log:` });
   const queue = new DeployQueue(connection, { prefix: config.QUEUE_PREFIX });
+  const background = new BackgroundReports(logger.child({ role: 'worker', component: 'background-reports' }));
   const deps: WorkerDeps = {
     config,
     logger: logger.child({ role: 'worker' }),
@@ -59,6 +61,7 @@ async function startWorker(config: Config, logger: Logger): Promise<Stop> {
     supersession: queue.supersession,
     github: (installationId) => github.installation(installationId),
     writeRanks: github.writeRanks,
+    background,
     logSink: store,
     logUrl: (jobId) => logUrl(config.logs.APP_BASE_URL, config.logs.LOG_SIGNING_KEY, jobId, config.logs.LOG_LINK_TTL_HOURS),
   };
@@ -74,6 +77,8 @@ async function startWorker(config: Config, logger: Logger): Promise<Stop> {
   logger.info({ concurrency: config.WORKER_CONCURRENCY, DOCKER_HOST: config.DOCKER_HOST }, 'worker started');
   return async () => {
     await workers.close();
+    const unsent = await background.drain(20_000);
+    if (unsent > 0) logger.warn({ unsent }, 'stopped with GitHub reports unsent; the next start reconciles their check runs');
     await store.close();
     await queue.close();
     connection.disconnect();

@@ -50,6 +50,11 @@ export class Supersession {
     return claimUnlessExists(this.redis, keys, jobId, by);
   }
 
+  /** What replaced `jobId` (a SHA or "teardown"), when something did; no environment needed. */
+  async replacedBy(jobId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.byKey(jobId))) ?? undefined;
+  }
+
   /** Undefined while `jobId` is the latest of its environment, else what superseded it. */
   async supersededBy(target: Pick<Target, 'repository' | 'environment'>, jobId: string): Promise<string | undefined> {
     const latest = await this.redis.get(this.latestKey(target));

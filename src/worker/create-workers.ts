@@ -73,7 +73,9 @@ export async function createWorkers(connection: Redis, deps: WorkerDeps, tuning:
         return { checkRunId };
       });
     },
-    { ...common, concurrency: 8 },
+    // Announce jobs mostly wait for their turn among GitHub writes (superseded ones last): many
+    // may wait at once without holding up the latest push's announce.
+    { ...common, concurrency: 64 },
   );
   const pipeline = new Worker<PipelineJobData>(
     DEPLOY_QUEUE,

@@ -30,10 +30,13 @@ export interface Classified {
   final: boolean;
 }
 
+/** Check-run title of a deploy replaced by `by` (a newer SHA, or "teardown"). */
+export const supersededTitle = (by: string): string => (by === 'teardown' ? 'Cancelled' : `Superseded by ${by.slice(0, 7)}`);
+
 /** Maps an error from any deploy step to what GitHub is told and whether BullMQ may retry. */
 export function classify(error: unknown): Classified {
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof SupersededError) return { conclusion: 'cancelled', title: error.by === 'teardown' ? 'Cancelled' : `Superseded by ${error.by.slice(0, 7)}`, reason: message, final: true };
+  if (error instanceof SupersededError) return { conclusion: 'cancelled', title: supersededTitle(error.by), reason: message, final: true };
   if (error instanceof RepoConfigError) return { conclusion: 'failure', title: 'Invalid .helvetia.yml', reason: message, final: true };
   if (error instanceof DeployTimeoutError) return { conclusion: 'timed_out', title: 'Timed out', reason: message, final: true };
   if (error instanceof BuildError) return { conclusion: 'failure', title: 'Build failed', reason: message, final: true };

@@ -6,6 +6,7 @@ import type { DeploymentIdentity } from '../docker/labels.js';
 import type { InstallationClient } from '../github/client.js';
 import { renderSummary } from '../github/summary.js';
 import type { WriteRanks } from '../github/write-queue.js';
+import type { BackgroundReports } from './background-reports.js';
 import type { Logger } from '../logger.js';
 import type { AnnounceResult, DeployJobData } from '../queue/job-types.js';
 import type { Supersession } from '../queue/supersession.js';
@@ -29,6 +30,8 @@ export interface WorkerDeps {
   logUrl?: (jobId: string) => string;
   /** Orders each job's GitHub writes: the latest deploy of an environment before superseded ones. */
   writeRanks?: WriteRanks;
+  /** Takes superseded jobs' GitHub reports off their worker slot (see BackgroundReports). */
+  background?: BackgroundReports;
 }
 
 /**
@@ -70,11 +73,18 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     if (by) throw new SupersededError(by);
   };
 
+  // A superseded job's reports wait behind the live deploy's GitHub writes: hand them off so this
+  // worker slot is free for the live deploy at once (BackgroundReports; inline without it).
+  const reportCancelled = async (report: () => Promise<void>): Promise<void> => {
+    if (deps.background) deps.background.run({ jobId, sha: data.sha }, report);
+    else await report();
+  };
+
   try {
     await assertLatest();
   } catch (error) {
     const { title, reason } = classify(error);
-    await reporter.conclude('cancelled', title, renderSummary({ title, rows: [['Commit', `\`${data.sha}\``], ['Reason', reason]] }));
+    await reportCancelled(() => reporter.conclude('cancelled', title, renderSummary({ title, rows: [['Commit', `\`${data.sha}\``], ['Reason', reason]] })));
     await markConcluded();
     return { status: 'skipped', reason };
   }
@@ -115,19 +125,28 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     await assertLatest();
     const { image, buildMs } = await buildStep({ data, identity, entries, repoConfig, engine: deps.engine, config: deps.config, log, signal: cancel.signal });
     await assertLatest();
-    const { containerId, healthMs } = await runStep({ identity, image, hostname, repoConfig, engine: deps.engine, state: deps.state, config: deps.config, log, signal: cancel.signal, assertLatest });
+    const { containerId, healthMs, retire } = await runStep({ identity, image, hostname, repoConfig, engine: deps.engine, state: deps.state, config: deps.config, log, signal: cancel.signal, assertLatest });
     log.step(`live at ${url}`);
     await log.flush();
     await deps.logSink?.setStatus(jobId, 'deployed', { url });
-    await deps.logSink?.end(jobId, 'success');
-    await announced;
-    const summary = renderSummary({
-      title: `Deployed ${data.sha.slice(0, 12)} to ${data.environment}`,
-      rows: [['Commit', `\`${data.sha}\``], ['Image', `\`${image}\``], ['URL', url], ['Build', seconds(buildMs)], ['Health', seconds(healthMs)], ['Total', seconds(Date.now() - started)]],
-      notes: logUrl ? [`[Build log](${logUrl})`] : [],
-    });
-    await reporter.conclude('success', `Deployed to ${url}`, summary, url);
-    await reporter.comment({ state: 'deployed', sha: data.sha, url, logUrl, buildSeconds: buildMs / 1000 });
+    try {
+      await announced;
+      const summary = renderSummary({
+        title: `Deployed ${data.sha.slice(0, 12)} to ${data.environment}`,
+        rows: [['Commit', `\`${data.sha}\``], ['Image', `\`${image}\``], ['URL', url], ['Build', seconds(buildMs)], ['Health', seconds(healthMs)], ['Total', seconds(Date.now() - started)]],
+        notes: logUrl ? [`[Build log](${logUrl})`] : [],
+      });
+      await reporter.conclude('success', `Deployed to ${url}`, summary, url);
+      await reporter.comment({ state: 'deployed', sha: data.sha, url, logUrl, buildSeconds: buildMs / 1000 });
+    } finally {
+      // The previous containers left the network already; they go once GitHub has the news.
+      await retire().catch((err: unknown) => {
+        logger.warn({ err }, 'could not remove the previous containers; the next reconcile will');
+        log.step(`could not remove the previous containers yet (the next reconcile will): ${log.redact(String(err))}`);
+      });
+      await log.flush();
+      await deps.logSink?.end(jobId, 'success');
+    }
     await markConcluded();
     logger.info({ containerId, url }, 'deploy succeeded');
     return { status: 'deployed', containerId, url };
@@ -137,22 +156,30 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     logger.warn({ err: error, final: outcome.final, attemptsLeft }, 'deploy did not complete');
     log.step(`${outcome.title}: ${log.redact(outcome.reason)}`);
     await log.flush();
-    await announced;
-    if (!outcome.final && attemptsLeft > 0) throw error;
+    const cancelled = outcome.conclusion === 'cancelled';
+    if (!cancelled) await announced;
+    if (!cancelled && !outcome.final && attemptsLeft > 0) throw error;
     const summary = renderSummary({
       title: outcome.title,
       rows: [['Commit', `\`${data.sha}\``], ['Environment', data.environment], ['Reason', log.redact(outcome.reason)], ['After', seconds(Date.now() - started)]],
       notes: logUrl ? [`[Full build log](${logUrl})`] : [],
-      logTail: outcome.conclusion === 'cancelled' ? [] : log.tail(),
+      logTail: cancelled ? [] : log.tail(),
     });
-    await deps.logSink?.setStatus(jobId, outcome.conclusion === 'cancelled' ? 'cancelled' : 'failed');
+    await deps.logSink?.setStatus(jobId, cancelled ? 'cancelled' : 'failed');
     await deps.logSink?.end(jobId, outcome.conclusion);
+    if (cancelled) {
+      await reportCancelled(async () => {
+        await announced;
+        await reporter.conclude('cancelled', outcome.title, summary);
+      });
+      await markConcluded();
+      return { status: 'skipped', reason: outcome.reason };
+    }
     // Before GitHub shows the failure: a redelivery from then on must build again.
-    if (outcome.conclusion !== 'cancelled') await job.updateData({ ...job.data, failing: true });
+    await job.updateData({ ...job.data, failing: true });
     await reporter.conclude(outcome.conclusion, outcome.title, summary);
-    if (outcome.conclusion !== 'cancelled') await reporter.comment({ state: 'failed', sha: data.sha, logUrl, note: `**${outcome.title}**: ${log.redact(outcome.reason)}` });
-    await markConcluded(outcome.conclusion !== 'cancelled');
-    if (outcome.conclusion === 'cancelled') return { status: 'skipped', reason: outcome.reason };
+    await reporter.comment({ state: 'failed', sha: data.sha, logUrl, note: `**${outcome.title}**: ${log.redact(outcome.reason)}` });
+    await markConcluded(true);
     throw new UnrecoverableError(`${outcome.title}: ${log.redact(outcome.reason)}`);
   }
 }

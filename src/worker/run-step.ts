@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load-config.js';
 import { appContainerSpec } from '../docker/container-spec.js';
-import type { DockerEngine } from '../docker/engine.js';
+import type { ContainerSummary, DockerEngine } from '../docker/engine.js';
 import { LABEL, ownedFilters, ownershipLabels, type DeploymentIdentity } from '../docker/labels.js';
 import { traefikLabels } from '../docker/traefik-labels.js';
 import { DockerRefusedError, dockerMessage } from './deploy-errors.js';
@@ -35,7 +35,18 @@ export function environmentFilters(instance: string, repository: string, environ
  * the previous containers of the environment (zero downtime). If it never becomes healthy, the new
  * container goes and the old one keeps serving.
  */
-export async function runStep(input: RunInput): Promise<{ containerId: string; healthMs: number }> {
+export interface RunResult {
+  containerId: string;
+  healthMs: number;
+  /**
+   * Drains, stops and removes the previous containers, which already left the network. Called
+   * once the deploy is reported: an app that ignores SIGTERM costs its stop timeout, not the
+   * user's wait for a green check.
+   */
+  retire(): Promise<void>;
+}
+
+export async function runStep(input: RunInput): Promise<RunResult> {
   const { identity, engine, config, log, repoConfig } = input;
   const alias = input.hostname.split('.')[0]!;
   const name = `helvetia-${alias}-${identity.sha.slice(0, 7)}-${randomBytes(3).toString('hex')}`;
@@ -90,6 +101,7 @@ export async function runStep(input: RunInput): Promise<{ containerId: string; h
   }
   const healthMs = Date.now() - started;
   log.step(`container ${name} is healthy after ${(healthMs / 1000).toFixed(1)}s`);
+  let previous: ContainerSummary[] = [];
   await withEnvironmentLock(input.state.redis, `${input.state.prefix}:swap:${identity.repository}@${identity.environment}`, async () => {
     try {
       await input.assertLatest();
@@ -97,20 +109,24 @@ export async function runStep(input: RunInput): Promise<{ containerId: string; h
       await engine.removeContainer(containerId);
       throw error;
     }
-    await swap(input, containerId);
+    previous = await switchOver(input, containerId);
   });
-  return { containerId, healthMs };
+  return { containerId, healthMs, retire: () => retire(input, previous) };
 }
 
-/** The new container is live: the previous ones leave the network, drain, stop and go. */
-async function swap(input: RunInput, containerId: string): Promise<void> {
-  const { identity, engine, config, log } = input;
+/** The new container is live: the previous ones leave the network (DNS alias and Traefik stop sending them traffic). */
+async function switchOver(input: RunInput, containerId: string): Promise<ContainerSummary[]> {
+  const { identity, engine, config } = input;
   await input.state.setLive(identity.repository, identity.environment, containerId);
   await input.state.touch(identity.repository, identity.environment);
   const previous = (await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.id !== containerId);
-  // Take the old containers out of the network first (DNS alias and Traefik stop sending them
-  // traffic), let in-flight requests drain, then stop them.
   for (const old of previous) await engine.disconnectNetwork(old.id, config.EDGE_NETWORK);
+  return previous;
+}
+
+/** Lets in-flight requests to the previous containers drain, then stops and removes them and their images. */
+async function retire(input: RunInput, previous: ContainerSummary[]): Promise<void> {
+  const { engine, config, log } = input;
   if (previous.length > 0 && config.DRAIN_SECONDS > 0) {
     log.step(`draining ${previous.length} previous container(s) for ${config.DRAIN_SECONDS}s`);
     await new Promise((resolve) => setTimeout(resolve, config.DRAIN_SECONDS * 1000));

@@ -46,11 +46,17 @@ describe('worker pipeline on real dockerd and Redis', () => {
     });
     await orphan.start();
     await h.deps.state.trackCheck({ jobId: 'deploy-gone-job', owner: h.owner, repo: h.repo, installationId: 1, checkRunId: 4242 });
+    // A superseded job whose "cancelled" was still waiting to be sent when its worker stopped.
+    const newer = 'b'.repeat(40);
+    await h.deps.supersession.claim({ repository: h.repository, environment: 'pr-77' }, 'deploy-superseded-job', 'first');
+    await h.deps.supersession.claim({ repository: h.repository, environment: 'pr-77' }, 'deploy-newer-job', newer);
+    await h.deps.state.trackCheck({ jobId: 'deploy-superseded-job', owner: h.owner, repo: h.repo, installationId: 1, checkRunId: 4343 });
     const report = await reconcile(h.deps, h.queue.queue);
-    expect(report.concludedChecks).toEqual([4242]);
+    expect(report.concludedChecks.sort()).toEqual([4242, 4343]);
     const ids = (await h.appContainers()).map((c) => c.Id);
     expect(ids).toEqual([live!.Id]);
-    expect(h.github.checkRunUpdates(4242).at(-1)).toMatchObject({ status: 'completed', conclusion: 'failure' });
+    expect(h.github.checkRunUpdates(4242).at(-1)).toMatchObject({ status: 'completed', conclusion: 'failure', output: { title: 'Deploy interrupted' } });
+    expect(h.github.checkRunUpdates(4343).at(-1)).toMatchObject({ status: 'completed', conclusion: 'cancelled', output: { title: 'Superseded by bbbbbbb' } });
     expect(await h.deps.state.openChecks()).toEqual([]);
   });
 });

@@ -12,12 +12,12 @@ function gate(log: string[], name: string) {
   return { release, write: async () => { log.push(`start ${name}`); await done; log.push(`end ${name}`); return name; } };
 }
 
-const tick = () => new Promise((resolve) => setImmediate(resolve));
+const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('WriteQueue', () => {
   it('runs one write at a time, in order for equal ranks', async () => {
     const log: string[] = [];
-    const queue = new WriteQueue();
+    const queue = new WriteQueue(undefined, 0);
     const [a, b] = [gate(log, 'a'), gate(log, 'b')];
     const results = [queue.schedule(() => 1, a.write), queue.schedule(() => 1, b.write)];
     await tick();
@@ -31,7 +31,7 @@ describe('WriteQueue', () => {
 
   it('gives the next turn to the lowest rank, judged when the turn comes', async () => {
     const log: string[] = [];
-    const queue = new WriteQueue();
+    const queue = new WriteQueue(undefined, 0);
     const first = gate(log, 'first');
     let lateRank = RANK_CURRENT;
     const writes = [
@@ -48,9 +48,25 @@ describe('WriteQueue', () => {
     expect(log).toEqual(['start first', 'end first', 'current', 'superseded', 'late']);
   });
 
+  it("keeps the turn open a moment after a write, so that job's follow-up goes before a lower rank already waiting", async () => {
+    const log: string[] = [];
+    const queue = new WriteQueue(undefined, 60);
+    const first = gate(log, 'create');
+    // Between its two writes the job does other I/O (tracking the check run in Redis, say).
+    const chain = queue.schedule(() => RANK_CURRENT, first.write).then(async () => {
+      await tick(10);
+      return queue.schedule(() => RANK_CURRENT, async () => log.push('update'));
+    });
+    await tick();
+    const waiting = queue.schedule(() => RANK_SUPERSEDED, async () => log.push('superseded'));
+    first.release();
+    await Promise.all([chain, waiting]);
+    expect(log).toEqual(['start create', 'end create', 'update', 'superseded']);
+  });
+
   it('passes a failed write to its caller and carries on; a failing rank counts as current', async () => {
     const errors: unknown[] = [];
-    const queue = new WriteQueue((e) => errors.push(e));
+    const queue = new WriteQueue((e) => errors.push(e), 0);
     const failed = queue.schedule(() => 1, async () => { throw new Error('422 from GitHub'); });
     const after = queue.schedule(() => { throw new Error('redis down'); }, async () => 'sent');
     await expect(failed).rejects.toThrow('422 from GitHub');
