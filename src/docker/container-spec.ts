@@ -11,8 +11,12 @@ export interface AppContainerInput {
   image: string;
   port: number;
   network: string;
-  /** Stable DNS alias of the environment on the edge network (old and new container share it). */
-  alias: string;
+  /**
+   * Stable DNS alias of the environment on the edge network. Omitted for a container still being
+   * health-checked: it gets the alias only once it answers (see runStep), so the alias never
+   * resolves to a container that is not listening yet.
+   */
+  alias?: string;
   labels: Record<string, string>;
   env: Record<string, string>;
   limits: Limits;
@@ -49,7 +53,7 @@ export function appContainerSpec(input: AppContainerInput): ContainerCreateOptio
     Env: Object.entries(input.env).map(([k, v]) => `${k}=${v}`),
     ExposedPorts: { [`${input.port}/tcp`]: {} },
     HostConfig: hardenedHostConfig(input.limits, input.network),
-    NetworkingConfig: { EndpointsConfig: { [input.network]: { Aliases: [input.alias] } } },
+    NetworkingConfig: { EndpointsConfig: { [input.network]: input.alias ? { Aliases: [input.alias] } : {} } },
   };
 }
 

@@ -11,7 +11,7 @@ const beingRemoved = (error: unknown): boolean =>
 export class DockerodeEngine implements DockerEngine {
   constructor(private readonly docker: Docker) {
     // Every call but build (which words its own): socket failures say "Docker daemon", not "ENOENT".
-    const methods = ['imageHealthcheck', 'removeImage', 'listImages', 'createContainer', 'startContainer', 'inspectContainer', 'waitContainer', 'containerLogs', 'stopContainer', 'removeContainer', 'listContainers', 'networkExists', 'disconnectNetwork', 'ping'] as const;
+    const methods = ['imageHealthcheck', 'removeImage', 'listImages', 'createContainer', 'startContainer', 'inspectContainer', 'waitContainer', 'containerLogs', 'stopContainer', 'removeContainer', 'listContainers', 'networkExists', 'disconnectNetwork', 'connectNetwork', 'ping'] as const;
     for (const name of methods) {
       const call = (this[name] as (...args: unknown[]) => Promise<unknown>).bind(this);
       Object.assign(this, { [name]: (...args: unknown[]) => call(...args).catch((error: unknown) => Promise.reject(asDockerUnavailable(error, `(${name})`))) });
@@ -131,6 +131,10 @@ export class DockerodeEngine implements DockerEngine {
     } catch (error) {
       if (!notFound(error)) throw error;
     }
+  }
+
+  async connectNetwork(containerId: string, network: string, aliases: string[]): Promise<void> {
+    await this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: { Aliases: aliases } });
   }
 
   async ping(): Promise<void> {

@@ -83,5 +83,7 @@ export interface DockerEngine {
   networkExists(name: string): Promise<boolean>;
   /** Takes a container off a network (it stops receiving traffic) without stopping it. */
   disconnectNetwork(containerId: string, network: string): Promise<void>;
+  /** Joins a running container to a network under the given DNS aliases. */
+  connectNetwork(containerId: string, network: string, aliases: string[]): Promise<void>;
   ping(): Promise<void>;
 }

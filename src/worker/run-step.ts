@@ -63,7 +63,6 @@ export async function runStep(input: RunInput): Promise<RunResult> {
         image: input.image,
         port: repoConfig.port,
         network: config.EDGE_NETWORK,
-        alias,
         labels,
         env: { ...repoConfig.env, PORT: String(repoConfig.port) },
         limits: { memoryMb: repoConfig.memoryMb, cpus: repoConfig.cpus, pidsLimit: config.RUN_PIDS_LIMIT },
@@ -109,14 +108,20 @@ export async function runStep(input: RunInput): Promise<RunResult> {
       await engine.removeContainer(containerId);
       throw error;
     }
-    previous = await switchOver(input, containerId);
+    previous = await switchOver(input, containerId, alias);
   });
   return { containerId, healthMs, retire: () => retire(input, previous) };
 }
 
-/** The new container is live: the previous ones leave the network (DNS alias and Traefik stop sending them traffic). */
-async function switchOver(input: RunInput, containerId: string): Promise<ContainerSummary[]> {
+/**
+ * The new container answers: it rejoins the edge network under the environment's alias (it was
+ * probed there under its own name only), then the previous ones leave the network (the alias and
+ * Traefik stop sending them traffic). While this happens the previous ones keep serving.
+ */
+async function switchOver(input: RunInput, containerId: string, alias: string): Promise<ContainerSummary[]> {
   const { identity, engine, config } = input;
+  await engine.disconnectNetwork(containerId, config.EDGE_NETWORK);
+  await engine.connectNetwork(containerId, config.EDGE_NETWORK, [alias]);
   await input.state.setLive(identity.repository, identity.environment, containerId);
   await input.state.touch(identity.repository, identity.environment);
   const previous = (await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.id !== containerId);

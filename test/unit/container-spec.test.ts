@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { appContainerSpec, probeContainerSpec } from '../../src/docker/container-spec.js';
 
-const spec = appContainerSpec({
+const input = {
   name: 'helvetia-site--octo-abc1234',
   image: 'helvetia/octo-site:abc',
   port: 8080,
@@ -10,7 +10,8 @@ const spec = appContainerSpec({
   labels: { 'cloud.helvetia.managed': 'true' },
   env: { PORT: '8080' },
   limits: { memoryMb: 256, cpus: 0.5, pidsLimit: 128 },
-});
+};
+const spec = appContainerSpec(input);
 
 describe('hardened app container spec', () => {
   const host = spec.HostConfig!;
@@ -41,6 +42,11 @@ describe('hardened app container spec', () => {
     expect(host.NetworkMode).toBe('helvetia-edge');
     expect(Object.keys(spec.NetworkingConfig!.EndpointsConfig!)).toEqual(['helvetia-edge']);
     expect(spec.NetworkingConfig!.EndpointsConfig!['helvetia-edge']!.Aliases).toEqual(['site--octo']);
+  });
+  it('leaves the alias off a container that is still to be health-checked', () => {
+    const { alias: _alias, ...rest } = input;
+    const warming = appContainerSpec(rest);
+    expect(warming.NetworkingConfig!.EndpointsConfig!['helvetia-edge']).toEqual({});
   });
   it('passes labels and env through', () => {
     expect(spec.Labels).toEqual({ 'cloud.helvetia.managed': 'true' });
