@@ -3,16 +3,17 @@ import type { Redis } from 'ioredis';
 
 /**
  * "Admit and claim" in one Redis round trip, atomically: unless the job hash `KEYS[1]` already
- * exists (a duplicate delivery, or a redelivery the caller must look at more closely), makes
+ * exists (a duplicate delivery, or a redelivery the caller must look at more closely; an empty
+ * `KEYS[1]` means no such condition), makes
  * ARGV[1] the latest job of the environment (`KEYS[2]`); the job it replaces is marked superseded
  * (`ARGV[3]` .. its id, expiring after ARGV[5] s) and told to stop on channel ARGV[4].
  * Returns {1, previous latest or false} when claimed, {0} when the job exists.
  *
- * The same writes as Supersession.claim (SET … GET, SET … EX, PUBLISH) after the same existence
- * test as DeployQueue.admit (getJob), without five sequential round trips on the webhook path.
+ * The existence test is DeployQueue.admit's (getJob), without five sequential round trips on
+ * the webhook path. The only implementation of "claim": Supersession.claim runs it unconditionally.
  */
 const SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
+if KEYS[1] ~= '' and redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
 local previous = redis.call('GET', KEYS[2])
 redis.call('SET', KEYS[2], ARGV[1])
 if previous and previous ~= ARGV[1] then
@@ -25,7 +26,7 @@ return {1, previous}
 const SHA = createHash('sha1').update(SCRIPT).digest('hex');
 
 export interface ClaimKeys {
-  /** The BullMQ job hash whose existence means "not new". */
+  /** The BullMQ job hash whose existence means "not new"; '' claims unconditionally. */
   jobKey: string;
   /** The environment's latest-job key. */
   latestKey: string;

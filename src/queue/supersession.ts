@@ -30,15 +30,10 @@ export class Supersession {
     return `${this.prefix}:superseded:${jobId}`;
   }
 
-  /** Makes `jobId` the environment's latest job; the one it replaces is told to stop. */
+  /** Makes `jobId` the environment's latest job; the one it replaces is told to stop. Returns it. */
   async claim(target: Pick<Target, 'repository' | 'environment'>, jobId: string, by: string): Promise<string | null> {
-    const previous = (await this.redis.call('SET', this.latestKey(target), jobId, 'GET')) as string | null;
-    if (previous && previous !== jobId) {
-      await this.redis.set(this.byKey(previous), by, 'EX', SUPERSEDED_TTL_SECONDS);
-      const message: CancelMessage = { jobId: previous, by };
-      await this.redis.publish(this.channel, JSON.stringify(message));
-    }
-    return previous;
+    const outcome = await this.claimUnlessExists(target, jobId, by, '');
+    return outcome.claimed ? outcome.previous : null;
   }
 
   /**
