@@ -1,11 +1,11 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { completeCheck, createQueuedCheck } from '../github/checks.js';
+import { createQueuedCheck } from '../github/checks.js';
 import { RANK_CURRENT, RANK_SUPERSEDED } from '../github/write-queue.js';
-import { renderSummary } from '../github/summary.js';
 import type { DeployQueue } from '../queue/deploy-queue.js';
 import { ANNOUNCE_QUEUE, DEPLOY_QUEUE, type AnnounceResult, type CommandJobData, type DeployJobData, type PipelineJobData, type TeardownJobData } from '../queue/job-types.js';
 import type { CancelMessage } from '../queue/supersession.js';
+import { concludeLeftover } from './conclude-leftover.js';
 import { reconcilePreviews } from './reconcile-previews.js';
 import { runCommand } from './run-command.js';
 import { runDeploy, type RunningData, type WorkerDeps } from './run-deploy.js';
@@ -34,12 +34,7 @@ async function concludeAbandoned(job: Job<RunningData>, deps: WorkerDeps, reason
   // A worker killed before it stored the check run id in the job data: the announce child made it.
   const checkRunId = data.checkRunId ?? Object.values(await job.getChildrenValues<AnnounceResult>())[0]?.checkRunId;
   if (checkRunId === undefined) return;
-  const { octokit } = await deps.github(data.installationId);
-  await completeCheck(octokit, {
-    owner: data.owner, repo: data.repo, checkRunId, conclusion: 'failure', title: 'Deploy interrupted',
-    summary: renderSummary({ title: 'Deploy interrupted', rows: [['Commit', `\`${data.sha}\``], ['Reason', reason]] }),
-  });
-  await deps.state.untrackCheck(job.id!);
+  await concludeLeftover(deps, { jobId: job.id!, owner: data.owner, repo: data.repo, installationId: data.installationId, checkRunId }, reason, data.sha);
 }
 
 /** Runs a deploy's processor with its GitHub writes ranked: behind the environment's latest job once superseded. */

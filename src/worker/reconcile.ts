@@ -1,10 +1,8 @@
 import type { Queue } from 'bullmq';
 import type { DockerEngine } from '../docker/engine.js';
 import { LABEL, ownedFilters } from '../docker/labels.js';
-import { completeCheck } from '../github/checks.js';
-import { supersededTitle } from './deploy-errors.js';
-import { renderSummary } from '../github/summary.js';
 import type { PipelineJobData } from '../queue/job-types.js';
+import { concludeLeftover } from './conclude-leftover.js';
 import type { WorkerDeps } from './run-deploy.js';
 
 const IN_FLIGHT = new Set(['active', 'waiting', 'waiting-children', 'delayed', 'prioritized']);
@@ -55,20 +53,7 @@ export async function reconcile(deps: WorkerDeps, queue: Queue<PipelineJobData>)
 
   for (const check of await deps.state.openChecks()) {
     if (IN_FLIGHT.has(await stateOf(check.jobId))) continue;
-    const { octokit } = await deps.github(check.installationId);
-    // A superseded job whose "cancelled" was still waiting to be sent says so, not "interrupted".
-    const by = await deps.supersession.replacedBy(check.jobId);
-    const title = by === undefined ? 'Deploy interrupted' : supersededTitle(by);
-    const reason = by === undefined ? 'the worker stopped before this deploy concluded; push again to redeploy' : `replaced by ${by}`;
-    await completeCheck(octokit, {
-      owner: check.owner,
-      repo: check.repo,
-      checkRunId: check.checkRunId,
-      conclusion: by === undefined ? 'failure' : 'cancelled',
-      title,
-      summary: renderSummary({ title, rows: [['Reason', reason]] }),
-    });
-    await deps.state.untrackCheck(check.jobId);
+    await concludeLeftover(deps, check, 'the worker stopped before this deploy concluded; push again to redeploy');
     report.concludedChecks.push(check.checkRunId);
   }
   deps.logger.info(report, 'reconciled');
