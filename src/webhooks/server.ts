@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { Redis } from 'ioredis';
 import { createNodeMiddleware, type ApplicationFunction, type Probot } from 'probot';
 import { redisReachable } from '../queue/redis.js';
-import { BodyError, readRawBody } from './read-body.js';
+import { BodyError, readRawBody } from '../http/read-body.js';
 
 export const WEBHOOK_PATH = '/api/github/webhooks';
 /** GitHub caps webhook payloads at 25 MB; anything larger is not GitHub and is never buffered. */

@@ -16,10 +16,15 @@ export class BodyError extends Error {
 export function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-    if (encoding !== 'identity') return reject(new BodyError(415, `unsupported content encoding "${encoding}"`));
+    // Refused before a byte is read: whatever arrives is discarded, never buffered.
+    const refuse = (error: BodyError) => {
+      req.resume();
+      reject(error);
+    };
+    if (encoding !== 'identity') return refuse(new BodyError(415, `unsupported content encoding "${encoding}"`));
     const header = req.headers['content-length'];
     const declared = header === undefined ? undefined : Number(header);
-    if (declared !== undefined && declared > limit) return reject(new BodyError(413, 'request entity too large'));
+    if (declared !== undefined && declared > limit) return refuse(new BodyError(413, 'request entity too large'));
     const chunks: Buffer[] = [];
     let received = 0;
     let settled = false;
