@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { BuildError, type BuildRequest } from './engine.js';
+import { STEP_ANNOUNCEMENT } from './step-announcement.js';
 
-/** The classic builder announces each step's container before starting it. */
-const STEP_CONTAINER = /^ ---> Running in ([0-9a-f]{12,64})$/;
 
 interface BuildMessage {
   stream?: string;
@@ -72,7 +71,7 @@ export async function buildImage(docker: Docker, req: BuildRequest, onLine: (lin
     if (!text) continue;
     for (const line of text.replace(/\n$/, '').split('\n')) {
       onLine(line);
-      const step = STEP_CONTAINER.exec(line)?.[1];
+      const step = STEP_ANNOUNCEMENT.exec(line)?.[1];
       if (step && req.pidsLimit) limitStep(docker, step, req.pidsLimit, onLine);
     }
   }

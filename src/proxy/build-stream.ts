@@ -1,8 +1,4 @@
-/**
- * The classic builder's announcement of a RUN step's container, as one line of a `stream` message.
- * dockerd 20.10 prints the 12-character short ID; longer hex IDs are accepted too.
- */
-const STEP_ANNOUNCEMENT = /^ ---> Running in ([0-9a-f]{12,64})$/;
+import { STEP_ANNOUNCEMENT } from '../docker/step-announcement.js';
 
 /** Longest JSON line kept while waiting for its newline; longer lines are skipped whole. */
 export const MAX_BUILD_LINE_BYTES = 64 * 1024;
