@@ -68,13 +68,13 @@ async function waitForPing(t: Target, child: ChildProcess): Promise<void> {
 }
 
 /**
- * Our proxy as its own process running plain JavaScript, like `node dist/cli.js proxy`: the CLI,
- * logger, config and proxy sources are transpiled (no type check) into a throwaway folder under
+ * Our proxy as its own process running plain JavaScript, like `node dist/cli.js proxy`: the
+ * sources are transpiled (no type check) into a throwaway folder under
  * node_modules/.cache, so the figures do not depend on the rest of the app compiling right now.
  */
 function buildProxy(run: string): { dir: string; args: string[]; label: string } {
   const dir = join(ROOT, 'node_modules/.cache/helvetia-proxy-bench', run);
-  const sources = ['src/cli.ts', 'src/logger.ts', ...listTs(join(ROOT, 'src/config')), ...listTs(join(ROOT, 'src/proxy'))];
+  const sources = listTs(join(ROOT, 'src'));
   for (const source of sources) {
     const rel = relative(ROOT, resolve(ROOT, source));
     const { outputText } = ts.transpileModule(readFileSync(join(ROOT, rel), 'utf8'), {
