@@ -66,18 +66,38 @@ export function forward(
   } else {
     req.resume();
   }
+  // A Content-Length answer's head waits for its first bytes: a small answer that arrives whole
+  // (most of the API) leaves in one write with its head.
+  let held: ResponseHead | null = null;
+  let ended = false;
   const exchange = upstream.send(
     { method: req.method ?? 'GET', path: target, headers, body },
     {
-      head: (head) => writeHead(req, res, head),
+      head: (head) => {
+        if (head.contentLength !== null && !head.untilClose) held = head;
+        else writeHead(req, res, head);
+      },
       data: (chunk) => {
         // Seen before the client gets it: what the answer announces is known when the client acts on it.
         if (observing) observe!.data(chunk);
+        if (held) {
+          const head = held;
+          held = null;
+          writeHead(req, res, head);
+          if (chunk.length === head.contentLength) {
+            ended = true;
+            res.end(chunk);
+            return true;
+          }
+        }
         return res.write(chunk);
       },
       end: () => {
         stopObserving();
-        res.end();
+        if (held) writeHead(req, res, held);
+        held = null;
+        if (!ended) res.end();
+        ended = true;
       },
       error: (error) => {
         stopObserving();

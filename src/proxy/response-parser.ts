@@ -21,6 +21,7 @@ export interface ParserEvents {
 type State = 'head' | 'length' | 'size' | 'data' | 'data-crlf' | 'trailers' | 'until-close' | 'done';
 const EMPTY = Buffer.alloc(0);
 const MAX_HEAD = 64 * 1024;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
 
 /**
  * Incremental HTTP/1.1 response parser for the upstream connection (dockerd on the unix socket):
@@ -127,24 +128,29 @@ export class ResponseParser {
       if (this.buf.length > MAX_HEAD) throw new Error('answer head too large');
       return false;
     }
-    const lines = this.buf.subarray(0, end).toString('latin1').split('\r\n');
+    const text = this.buf.toString('latin1', 0, end);
     this.buf = this.buf.subarray(end + 4);
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0] ?? '');
+    let eol = text.indexOf('\r\n');
+    if (eol === -1) eol = text.length;
+    const m = STATUS_LINE.exec(text.slice(0, eol));
     if (!m) throw new Error('bad status line');
     const rawHeaders: string[] = [];
     let contentLength: number | null = null;
     let chunked = false;
     let connection = '';
-    for (const line of lines.slice(1)) {
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new Error('bad header line');
-      const name = line.slice(0, colon).trim();
-      const value = line.slice(colon + 1).trim();
+    // One pass over the header block (this runs for every answer the proxy relays).
+    for (let start = eol + 2; start < text.length; start = eol + 2) {
+      eol = text.indexOf('\r\n', start);
+      if (eol === -1) eol = text.length;
+      const colon = text.indexOf(':', start);
+      if (colon <= start || colon >= eol) throw new Error('bad header line');
+      const name = text.slice(start, colon).trim();
+      const value = text.slice(colon + 1, eol).trim();
       rawHeaders.push(name, value);
-      const lower = name.toLowerCase();
-      if (lower === 'content-length') contentLength = Number(value);
-      else if (lower === 'transfer-encoding') chunked = /(^|,)\s*chunked\s*$/i.test(value);
-      else if (lower === 'connection') connection = value.toLowerCase();
+      // Only three names matter for framing; compare lengths before lowercasing.
+      if (name.length === 14 && name.toLowerCase() === 'content-length') contentLength = Number(value);
+      else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') chunked = /(^|,)\s*chunked\s*$/i.test(value);
+      else if (name.length === 10 && name.toLowerCase() === 'connection') connection = value.toLowerCase();
     }
     const status = Number(m[2]);
     const noBody = this.headRequest || status === 204 || status === 304 || (status >= 100 && status < 200);

@@ -53,9 +53,11 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
   // only; remembering them keeps the hot read path short. Bounded, and config never changes.
   const decided = new Map<string, Authorized>();
 
+  const cacheKey = (req: http.IncomingMessage): string => `${req.method ?? ''} ${req.url ?? ''}`;
+
   async function authorize(req: http.IncomingMessage, upgrade: boolean): Promise<Authorized> {
     const method = (req.method ?? '') as Method;
-    const key = `${method} ${req.url ?? ''}`;
+    const key = cacheKey(req);
     const cached = upgrade ? undefined : decided.get(key);
     if (cached) return cached;
     const target = parseTarget(req.url ?? '');
@@ -89,7 +91,7 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
     else log.warn(entry, 'docker api');
   }
 
-  async function onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const started = process.hrtime.bigint();
     const client = clientOf(req);
     let decision: Decision = { decision: 'error', rule: 'unhandled' };
@@ -102,13 +104,18 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
       res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer.body) });
       res.end(answer.body);
     };
-    try {
-      const { plan, rule, target } = await authorize(req, false);
+    const allow = ({ plan, rule, target }: Authorized): void => {
       decision = { decision: 'allow', rule };
       forward(upstream, req, res, target, plan, (error) => {
         decision = { decision: 'error', rule };
         fail(error);
       });
+    };
+    // Known pure decisions (/_ping, lists, ...) are forwarded in the same tick.
+    const known = decided.get(cacheKey(req));
+    if (!known) return void authorize(req, false).then(allow).catch(fail);
+    try {
+      allow(known);
     } catch (error) {
       fail(error);
     }
@@ -133,7 +140,7 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
     }
   }
 
-  const server = http.createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => void onRequest(req, res));
+  const server = http.createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, onRequest);
   server.timeout = 0;
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void onUpgrade(req, socket, head));
   server.on('clientError', (error: Error & { code?: string }, socket: Duplex & { remoteAddress?: string; remotePort?: number }) => {

@@ -26,27 +26,49 @@ export interface Exchange {
   abort(): void;
 }
 
+/** What a pooled connection is doing now; its socket listeners hand everything to this. */
+interface Attempt {
+  data(chunk: Buffer): void;
+  end(): void;
+  fail(error: Error): void;
+}
+
+/** One unix-socket connection to dockerd, its listeners bound once for its whole life. */
+class Connection {
+  attempt: Attempt | null = null;
+  reused = false;
+  readonly socket: net.Socket;
+
+  constructor(path: string, private readonly idleFailure: (c: Connection) => void) {
+    this.socket = net.connect(path);
+    this.socket.on('data', (chunk: Buffer) => (this.attempt ? this.attempt.data(chunk) : this.idleFailure(this)));
+    this.socket.on('end', () => (this.attempt ? this.attempt.end() : this.idleFailure(this)));
+    this.socket.on('error', (error) => (this.attempt ? this.attempt.fail(error) : this.idleFailure(this)));
+    this.socket.on('close', () => (this.attempt ? this.attempt.fail(new Error('connection closed')) : this.idleFailure(this)));
+  }
+}
+
 /**
  * The Docker daemon behind the proxy: HTTP/1.1 over a pool of kept-alive unix-socket connections,
  * written and parsed directly (node's http client costs more per request than the whole policy).
  * Only dockerd is ever on the other side.
  */
 export class Upstream {
-  private readonly idle: net.Socket[] = [];
-  private readonly active = new Set<net.Socket>();
+  private readonly idle: Connection[] = [];
+  private readonly active = new Set<Connection>();
   private closed = false;
 
   constructor(readonly socketPath: string, private readonly maxIdle = 64) {}
 
   send(req: UpstreamRequest, on: UpstreamHandlers): Exchange {
-    let socket: net.Socket | null = null;
+    let conn: Connection | null = null;
     let retried = false;
     let settled = false;
-    const replayable = req.body === null || Buffer.isBuffer(req.body);
-    const fail = (s: net.Socket, error: Error, responded: boolean, reused: boolean): void => {
-      if (settled || s !== socket) return;
-      this.drop(s);
-      if (!responded && reused && replayable && !retried) {
+    const streamed = req.body !== null && !Buffer.isBuffer(req.body);
+    const fail = (c: Connection, error: Error, responded: boolean): void => {
+      if (settled || c !== conn) return;
+      this.drop(c);
+      if (!responded && c.reused && !streamed && !retried) {
         retried = true; // a kept-alive connection dockerd had already closed
         return start();
       }
@@ -54,10 +76,9 @@ export class Upstream {
       on.error(new UpstreamError(`Docker daemon: ${error.message}`));
     };
     const start = (): void => {
-      const { s, reused } = this.acquire();
-      socket = s;
+      const c = this.acquire();
+      conn = c;
       let responded = false;
-      let bodySent = replayable;
       let keep = false;
       const parser = new ResponseParser(req.method === 'HEAD', {
         head: (head) => {
@@ -66,45 +87,48 @@ export class Upstream {
           on.head(head);
         },
         body: (chunk) => {
-          if (!on.data(chunk)) s.pause();
+          if (!on.data(chunk)) c.socket.pause();
         },
         end: () => {
           settled = true;
-          if (keep && bodySent && parser.reusable) this.release(s);
-          else this.drop(s);
+          // A streamed body leaves listeners on the socket: such connections are not reused.
+          if (keep && !streamed && parser.reusable) this.release(c);
+          else this.drop(c);
           on.end();
         },
       });
-      s.on('data', (chunk: Buffer) => {
-        try {
-          parser.feed(chunk);
-        } catch (error) {
-          fail(s, error as Error, responded, false);
-        }
-      });
-      s.on('end', () => {
-        try {
-          if (!settled && s === socket) parser.finish();
-        } catch (error) {
-          fail(s, error as Error, responded, reused);
-        }
-      });
-      s.on('error', (error) => fail(s, error, responded, reused));
-      s.on('close', () => fail(s, new Error('connection closed'), responded, reused));
-      this.write(s, req, () => (bodySent = true));
+      c.attempt = {
+        data: (chunk) => {
+          try {
+            parser.feed(chunk);
+          } catch (error) {
+            c.reused = false; // dockerd sent garbage: no replay
+            fail(c, error as Error, responded);
+          }
+        },
+        end: () => {
+          try {
+            if (!settled && c === conn) parser.finish();
+          } catch (error) {
+            fail(c, error as Error, responded);
+          }
+        },
+        fail: (error) => fail(c, error, responded),
+      };
+      this.write(c.socket, req);
     };
     start();
     return {
-      resume: () => socket?.resume(),
+      resume: () => conn?.socket.resume(),
       abort: () => {
         settled = true;
-        if (socket) this.drop(socket);
+        if (conn) this.drop(conn);
         if (req.body && !Buffer.isBuffer(req.body)) req.body.stream.unpipe();
       },
     };
   }
 
-  private write(s: net.Socket, req: UpstreamRequest, bodyDone: () => void): void {
+  private write(s: net.Socket, req: UpstreamRequest): void {
     let head = `${req.method} ${req.path} HTTP/1.1\r\nHost: docker\r\n`;
     for (const [name, value] of req.headers) head += `${name}: ${value}\r\n`;
     const body = req.body;
@@ -139,47 +163,49 @@ export class Upstream {
     s.once('close', () => src.resume());
     src.on('end', () => {
       if (chunked && !s.destroyed) s.write('0\r\n\r\n', 'latin1');
-      bodyDone();
     });
-    src.on('error', () => this.drop(s));
+    src.on('error', () => s.destroy());
     src.resume();
   }
 
-  private acquire(): { s: net.Socket; reused: boolean } {
-    for (let s = this.idle.pop(); s; s = this.idle.pop()) {
-      if (s.destroyed || s.readyState !== 'open') continue;
-      s.removeAllListeners();
-      s.ref();
-      this.active.add(s);
-      return { s, reused: true };
+  private acquire(): Connection {
+    for (let c = this.idle.pop(); c; c = this.idle.pop()) {
+      if (c.socket.destroyed || c.socket.readyState !== 'open') continue;
+      c.socket.ref();
+      c.reused = true;
+      this.active.add(c);
+      return c;
     }
-    const s = net.connect(this.socketPath);
-    this.active.add(s);
-    return { s, reused: false };
+    const c = new Connection(this.socketPath, (idle) => this.forget(idle));
+    this.active.add(c);
+    return c;
   }
 
-  private release(s: net.Socket): void {
-    this.active.delete(s);
-    if (this.closed || this.idle.length >= this.maxIdle) return void s.destroy();
-    s.removeAllListeners();
-    const forget = (): void => {
-      s.destroy();
-      const i = this.idle.indexOf(s);
-      if (i !== -1) this.idle.splice(i, 1);
-    };
-    s.on('error', forget).on('close', forget).on('data', forget).on('end', forget);
-    s.unref();
-    this.idle.push(s);
+  private release(c: Connection): void {
+    this.active.delete(c);
+    c.attempt = null;
+    if (this.closed || this.idle.length >= this.maxIdle) return void c.socket.destroy();
+    c.socket.resume(); // an answer that ended under backpressure left it paused
+    c.socket.unref();
+    this.idle.push(c);
   }
 
-  private drop(s: net.Socket): void {
-    this.active.delete(s);
-    s.destroy();
+  /** An idle connection that dockerd closed or wrote to: never reused. */
+  private forget(c: Connection): void {
+    c.socket.destroy();
+    const i = this.idle.indexOf(c);
+    if (i !== -1) this.idle.splice(i, 1);
+  }
+
+  private drop(c: Connection): void {
+    this.active.delete(c);
+    c.attempt = null;
+    c.socket.destroy();
   }
 
   close(): void {
     this.closed = true;
-    for (const s of [...this.idle, ...this.active]) s.destroy();
+    for (const c of [...this.idle, ...this.active]) c.socket.destroy();
     this.idle.length = 0;
     this.active.clear();
   }
