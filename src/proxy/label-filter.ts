@@ -5,23 +5,24 @@ import { queryJson } from './body-policy/query-json.js';
 
 /**
  * Adds label=cloud.helvetia.managed=true to a `filters` query value (both the list form
- * {"label":["a=b"]} and the legacy map form {"label":{"a=b":true}}). Docker ANDs label filters, so
- * the result only ever shows owned objects.
+ * {"label":["a=b"]} and the map form {"label":{"a=b":true}}). Docker ANDs label filters, so the
+ * result only ever shows owned objects. The result is always in the map form, dockerd's own: it
+ * reads the list form only after failing to read a map (about 5 µs more per list request).
  */
 export function injectOwnerFilter(raw: string | undefined): string {
   const parsed = raw === undefined || raw === '' ? {} : queryJson('filters', raw);
   if (!isObject(parsed)) throw new PolicyError('query', 'filters must be a JSON object');
-  const filters = Object.assign(Object.create(null), parsed) as JsonObject;
-  const label = filters.label;
-  if (label === undefined || label === null) {
-    filters.label = [OWNER_FILTER];
-  } else if (Array.isArray(label)) {
-    if (!label.every((v) => typeof v === 'string')) throw new PolicyError('query', 'filters.label must list strings');
-    filters.label = [...label, OWNER_FILTER];
-  } else if (isObject(label)) {
-    filters.label = Object.assign(Object.create(null), label, { [OWNER_FILTER]: true }) as JsonObject;
-  } else {
-    throw new PolicyError('query', 'filters.label must be a list or a map');
+  const filters = Object.create(null) as JsonObject;
+  for (const [key, value] of Object.entries(parsed)) {
+    if (Array.isArray(value)) {
+      if (!value.every((v) => typeof v === 'string')) throw new PolicyError('query', `filters.${key} must list strings`);
+      filters[key] = Object.fromEntries(value.map((v) => [v, true])) as JsonObject;
+    } else if (isObject(value)) {
+      filters[key] = value;
+    } else {
+      throw new PolicyError('query', `filters.${key} must be a list or a map`);
+    }
   }
+  filters.label = Object.assign(Object.create(null), filters.label ?? {}, { [OWNER_FILTER]: true }) as JsonObject;
   return JSON.stringify(filters);
 }

@@ -97,10 +97,14 @@ describe('image pull and tag', () => {
 
 describe('owner label filter', () => {
   it('adds the label filter to every filters shape', () => {
-    expect(JSON.parse(injectOwnerFilter(undefined))).toEqual({ label: ['cloud.helvetia.managed=true'] });
-    expect(JSON.parse(injectOwnerFilter('{"label":["a=b"],"status":["running"]}'))).toEqual({ label: ['a=b', 'cloud.helvetia.managed=true'], status: ['running'] });
+    // Always written in dockerd's own map form, whatever form the client used.
+    expect(JSON.parse(injectOwnerFilter(undefined))).toEqual({ label: { 'cloud.helvetia.managed=true': true } });
+    expect(JSON.parse(injectOwnerFilter('{"label":["a=b"],"status":["running"]}'))).toEqual({ label: { 'a=b': true, 'cloud.helvetia.managed=true': true }, status: { running: true } });
+    expect(JSON.parse(injectOwnerFilter('{"status":["exited"]}'))).toEqual({ status: { exited: true }, label: { 'cloud.helvetia.managed=true': true } });
     expect(JSON.parse(injectOwnerFilter('{"label":{"a=b":true}}'))).toEqual({ label: { 'a=b': true, 'cloud.helvetia.managed=true': true } });
     expect(ruleOf(() => injectOwnerFilter('{"label":[],"label":["x"]}'))).toBe('json-duplicate-key');
     expect(ruleOf(() => injectOwnerFilter('[1]'))).toBe('query');
+    expect(ruleOf(() => injectOwnerFilter('{"label":"a=b"}'))).toBe('query');
+    expect(ruleOf(() => injectOwnerFilter('{"status":[1]}'))).toBe('query');
   });
 });
