@@ -1,8 +1,10 @@
 import { createAppAuth } from '@octokit/auth-app';
+import { Octokit as CoreOctokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import { Probot } from 'probot';
+import { createProbotAuth } from 'octokit-auth-probot';
+import { Probot, type ProbotOctokit } from 'probot';
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../logger.js';
 import { WriteQueue, WriteRanks } from './write-queue.js';
@@ -26,9 +28,18 @@ function isQueuedWrite(method: string, url: string): boolean {
   return !/^(https?:\/\/[^/]+)?(\/api\/v3)?\/(app\/installations\/[^/]+\/access_tokens|applications\/)/.test(url);
 }
 
+/**
+ * The client Probot builds into every event's context. Our handlers only map the payload and
+ * enqueue (GitHub is called from the worker, through GitHubApp), so it is bare @octokit/core with
+ * Probot's auth strategy: Probot's default client builds throttling (Bottleneck), retry, REST
+ * and config plugins per delivery, which was most of the webhook path's cost beside Redis.
+ */
+const EventOctokit = CoreOctokit.defaults({ authStrategy: createProbotAuth }) as unknown as typeof ProbotOctokit;
+
 /** Probot for the webhook server: signature verification and event routing only. */
 export function createProbot(config: Config, logger: Logger): Probot {
   return new Probot({
+    Octokit: EventOctokit,
     appId: config.APP_ID,
     privateKey: config.privateKey,
     secret: config.WEBHOOK_SECRET,
