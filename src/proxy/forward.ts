@@ -74,7 +74,7 @@ export function forward(
     { method: req.method ?? 'GET', path: target, headers, body },
     {
       head: (head) => {
-        if (head.contentLength !== null && !head.untilClose) held = head;
+        if (head.contentLength !== null) held = head;
         else writeHead(req, res, head);
       },
       data: (chunk) => {
@@ -97,7 +97,6 @@ export function forward(
         if (held) writeHead(req, res, held);
         held = null;
         if (!ended) res.end();
-        ended = true;
       },
       error: (error) => {
         stopObserving();

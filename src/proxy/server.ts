@@ -55,11 +55,9 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
 
   const cacheKey = (req: http.IncomingMessage): string => `${req.method ?? ''} ${req.url ?? ''}`;
 
+  /** Decides a request the cache does not know (onRequest looks there first; upgrades never are). */
   async function authorize(req: http.IncomingMessage, upgrade: boolean): Promise<Authorized> {
     const method = (req.method ?? '') as Method;
-    const key = cacheKey(req);
-    const cached = upgrade ? undefined : decided.get(key);
-    if (cached) return cached;
     const target = parseTarget(req.url ?? '');
     const { route, params } = matchRoute(method, target.path, config);
     if (upgrade && !route.upgrade) throw new PolicyError('upgrade', `${route.name} cannot switch protocols`);
@@ -70,7 +68,7 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
     const result = { plan, rule: plan.rule ?? route.name, target: formatTarget(target.version, plan.segments, formatQuery(plan.query)) };
     if (!upgrade && isPure(route.authorize)) {
       if (decided.size >= 1024) decided.clear();
-      decided.set(key, result);
+      decided.set(cacheKey(req), result);
     }
     return result;
   }

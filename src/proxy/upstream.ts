@@ -65,10 +65,11 @@ export class Upstream {
     let retried = false;
     let settled = false;
     const streamed = req.body !== null && !Buffer.isBuffer(req.body);
-    const fail = (c: Connection, error: Error, responded: boolean): void => {
+    /** A request dockerd never answered on a reused connection is sent once more, unless `replay` is false. */
+    const fail = (c: Connection, error: Error, responded: boolean, replay = true): void => {
       if (settled || c !== conn) return;
       this.drop(c);
-      if (!responded && c.reused && !streamed && !retried) {
+      if (replay && !responded && c.reused && !streamed && !retried) {
         retried = true; // a kept-alive connection dockerd had already closed
         return start();
       }
@@ -102,8 +103,7 @@ export class Upstream {
           try {
             parser.feed(chunk);
           } catch (error) {
-            c.reused = false; // dockerd sent garbage: no replay
-            fail(c, error as Error, responded);
+            fail(c, error as Error, responded, false); // dockerd sent garbage: no replay
           }
         },
         end: () => {
