@@ -21,10 +21,7 @@ describe('fault drill: dockerd restarted during a build', () => {
 
   it('fails the build with a clear reason when dockerd stops mid-build, and a redelivery succeeds once it is back', async () => {
     const sha = randomSha();
-    const marker = `build-${sha.slice(0, 10)}`;
-    const res = await stack.push(repo, sha, stack.site('v2', `RUN echo ${marker} && sleep 8 && echo built`));
-    expect(res.status).toBe(200);
-    await waitFor('the build step to run', async () => (await stack.containersRunning(marker)).some((c) => c.State === 'running'), 60_000);
+    const res = await stack.pushSlowBuild(repo, sha, 'v2', 8);
     // Stopped as `systemctl restart docker` does (SIGTERM; see TestDaemon.restart on SIGKILL).
     await stack.daemon!.kill('SIGTERM');
     // The daemon stays down until the deploy concluded (its automatic retry included).

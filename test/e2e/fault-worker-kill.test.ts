@@ -25,6 +25,18 @@ describe('fault drill: worker SIGKILL mid-deploy', () => {
     expect(ours.map((c) => c.Id)).toEqual(containers.map((c) => c.Id));
   }
 
+  /** The killed job ran again on the same check run to success, and its version alone is live. */
+  async function expectRedeployed(checks: number, sha: string, body: string): Promise<void> {
+    const check = await stack.waitForCompleted(repo, checks);
+    expect(check.conclusion, check.output?.summary).toBe('success');
+    expect(check.output.summary).toContain(sha);
+    // One check run per push: the re-run reused it rather than opening another.
+    expect(stack.createdChecks(repo, sha)).toHaveLength(1);
+    expect(stack.allChecksCompleted(repo)).toBe(true);
+    expect(await stack.served(repo)).toBe(body);
+    await expectOnlyLive(sha);
+  }
+
   it('deploys a first version (the live deployment the drills must keep or replace)', async () => {
     const check = await stack.deploy(repo, randomSha(), stack.site('v1'));
     expect(check.conclusion, check.output?.summary).toBe('success');
@@ -33,22 +45,11 @@ describe('fault drill: worker SIGKILL mid-deploy', () => {
 
   it('runs the job again after the worker is SIGKILLed during the build', async () => {
     const v2 = randomSha();
-    const marker = `build-${v2.slice(0, 10)}`;
-    const res = await stack.push(repo, v2, stack.site('v2', `RUN echo ${marker} && sleep 4 && echo built`));
-    expect(res.status).toBe(200);
     // The RUN step is executing in a build container: kill the worker now.
-    await waitFor('the build step to run', async () => (await stack.containersRunning(marker)).some((c) => c.State === 'running'), 60_000);
+    await stack.pushSlowBuild(repo, v2, 'v2', 4);
     await stack.stopProcess(stack.worker, 'worker #1', 'SIGKILL');
     stack.startWorker();
-
-    const check = await stack.waitForCompleted(repo, 2);
-    expect(check.conclusion, check.output?.summary).toBe('success');
-    expect(check.output.summary).toContain(v2);
-    // One check run per push: the re-run reused it rather than opening another.
-    expect(stack.createdChecks(repo, v2)).toHaveLength(1);
-    expect(stack.allChecksCompleted(repo)).toBe(true);
-    expect(await stack.served(repo)).toBe('v2');
-    await expectOnlyLive(v2);
+    await expectRedeployed(2, v2, 'v2');
   });
 
   let previous = '';
@@ -67,14 +68,7 @@ describe('fault drill: worker SIGKILL mid-deploy', () => {
     await waitFor('the health probe to run', async () => (await stack.docker.listContainers({ filters: probeFilter })).length > 0, 60_000);
     await stack.stopProcess(stack.worker, 'worker #2', 'SIGKILL');
     stack.startWorker();
-
-    const check = await stack.waitForCompleted(repo, 3);
-    expect(check.conclusion, check.output?.summary).toBe('success');
-    expect(check.output.summary).toContain(v3);
-    expect(stack.createdChecks(repo, v3)).toHaveLength(1);
-    expect(stack.allChecksCompleted(repo)).toBe(true);
-    expect(await stack.served(repo)).toBe('v3');
-    await expectOnlyLive(v3);
+    await expectRedeployed(3, v3, 'v3');
   });
 
   it('concludes the check run when the job stalls again (killed twice) instead of leaving it in progress', async () => {

@@ -7,6 +7,7 @@ import { FaultChecks } from './fault-checks.js';
 import { deletePrefix, prefixKeys } from './fault-redis.js';
 import { GitHubDouble } from './github-double.js';
 import { freePort, startCli, waitForHttp, type RunningProcess } from './processes.js';
+import { waitFor } from './fault-util.js';
 import { TestDaemon, type TestDaemonOptions } from './test-daemon.js';
 import { deliver, pushPayload } from './webhooks.js';
 
@@ -178,6 +179,19 @@ export class FaultStack extends FaultChecks {
   async containersRunning(marker: string): Promise<Docker.ContainerInfo[]> {
     const list = await this.docker.listContainers({ all: true, filters: { label: [`hvtest.tmp=${this.prefix}`] } });
     return list.filter((c) => c.Command.includes(marker));
+  }
+
+  /**
+   * Pushes a site whose build has a RUN step of about `seconds` (its command carries a marker made
+   * of the SHA) and returns the accepted delivery once that step runs in its build container: the
+   * moment drills strike.
+   */
+  async pushSlowBuild(repo: string, sha: string, body: string, seconds: number): ReturnType<FaultStack['push']> {
+    const marker = `build-${sha.slice(0, 10)}`;
+    const res = await this.push(repo, sha, this.site(body, `RUN echo ${marker} && sleep ${seconds} && echo built`));
+    if (res.status !== 200) throw new Error(`push of ${sha} answered ${res.status}`);
+    await waitFor('the build step to run', async () => (await this.containersRunning(marker)).some((c) => c.State === 'running'), 60_000);
+    return res;
   }
 
   /** What an environment answers over HTTP, asked from inside the edge network. */
