@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { deepFreeze, flagVar, intVar, parseEnv } from './parse-env.js';
 import { loadLogConfig, type LogConfig } from '../logs/log-config.js';
+import { DEFAULT_WORKER_NICE } from '../worker/priority.js';
 
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
@@ -43,6 +44,8 @@ const schema = z.object({
   TRAEFIK_TLS: flagVar(false),
   WORKER_CONCURRENCY: intVar(2, 1, 64),
   WORKER_LOCK_SECONDS: intVar(30, 2, 3600),
+  /** Nice value of a separate `helvetia worker` process (not `start`, which shares the app's process). */
+  WORKER_NICE: intVar(DEFAULT_WORKER_NICE, 0, 19),
   QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/, { error: 'must be letters, digits, _ or -' }).default('helvetia'),
   BUILD_TIMEOUT_SECONDS: intVar(900, 5, 7200),
   BUILD_MEMORY_MB: intVar(2048, 64, 65536),

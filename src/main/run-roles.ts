@@ -12,6 +12,7 @@ import { helvetiaApp } from '../webhooks/app.js';
 import { createAppServer } from '../webhooks/server.js';
 import { createWorkers } from '../worker/create-workers.js';
 import { DeployState } from '../worker/deploy-state.js';
+import { lowerPriority } from '../worker/priority.js';
 import { reconcile } from '../worker/reconcile.js';
 import type { WorkerDeps } from '../worker/run-deploy.js';
 
@@ -91,6 +92,8 @@ export async function runRoles(role: 'start' | 'app' | 'worker', env: NodeJS.Pro
   const config = loadConfig(env);
   const logger = createLogger({ level: config.LOG_LEVEL });
   const stops: Stop[] = [];
+  // A worker of its own yields the CPU to the app's webhook answers (see priority.ts).
+  if (role === 'worker') logger.info({ nice: lowerPriority(config.WORKER_NICE) }, 'worker CPU priority lowered');
   if (role !== 'worker') stops.push(await startApp(config, logger));
   if (role !== 'app') stops.push(await startWorker(config, logger));
   let stopping = false;

@@ -1,16 +1,17 @@
-import { FlowProducer, Queue, type Job, type JobsOptions } from 'bullmq';
+import { FlowProducer, Queue, type FlowJob, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { runIntake, type IntakeClaim } from './intake-script.js';
 import { Supersession } from './supersession.js';
 import {
   ANNOUNCE_QUEUE,
   commandJobId,
   DEPLOY_QUEUE,
   deployJobId,
+  INTAKE_STREAM,
   teardownJobId,
   type CommandJobData,
   type DeployJobData,
   type PipelineJobData,
-  type Target,
   type TeardownJobData,
 } from './job-types.js';
 
@@ -36,74 +37,99 @@ const ANNOUNCE_JOB_OPTIONS: JobsOptions = {
   ignoreDependencyOnFailure: true,
 };
 
+/** One stored delivery, waiting in the intake stream for a worker to turn it into BullMQ jobs. */
+export type IntakeEntry =
+  | { kind: 'deploy'; jobId: string; data: DeployJobData }
+  | { kind: 'teardown'; jobId: string; data: TeardownJobData }
+  | { kind: 'command'; jobId: string; data: CommandJobData };
+
 /**
- * Producer side of the pipeline. A deploy is a flow: an `announce` child (creates the queued check
- * run, off the webhook path) and the `deploy` parent, which runs once it is done. Teardowns and
- * commands are plain jobs on the same queue. Every call resolves only once Redis stored the job.
+ * Producer side of the pipeline. Every call resolves once Redis stored the delivery in the intake
+ * stream, in one atomic round trip that also decides "latest commit wins" (intake-script.ts); a
+ * worker's IntakeDispatcher then calls materialize(). A deploy is a flow: an `announce` child
+ * (creates the queued check run) and the `deploy` parent, which runs once it is done. Teardowns
+ * and commands are plain jobs on the same queue.
  */
 export class DeployQueue {
   readonly queue: Queue<PipelineJobData>;
   readonly supersession: Supersession;
+  /** The intake stream and the hash of job ids in it (a second delivery of one is a duplicate). */
+  readonly intake: { stream: string; pending: string };
   private readonly announce: Queue<DeployJobData>;
   private readonly flows: FlowProducer;
 
-  constructor(connection: Redis, options: QueueOptions = {}) {
+  constructor(private readonly redis: Redis, options: QueueOptions = {}) {
     const prefix = options.prefix;
-    this.queue = new Queue<PipelineJobData>(DEPLOY_QUEUE, { connection, prefix });
-    this.announce = new Queue<DeployJobData>(ANNOUNCE_QUEUE, { connection, prefix });
-    this.flows = new FlowProducer({ connection, prefix });
-    this.supersession = new Supersession(connection, prefix ?? 'bull');
+    this.queue = new Queue<PipelineJobData>(DEPLOY_QUEUE, { connection: redis, prefix });
+    this.announce = new Queue<DeployJobData>(ANNOUNCE_QUEUE, { connection: redis, prefix });
+    this.flows = new FlowProducer({ connection: redis, prefix });
+    this.supersession = new Supersession(redis, prefix ?? 'bull');
+    const stream = `${prefix ?? 'bull'}:${INTAKE_STREAM}`;
+    this.intake = { stream, pending: `${stream}:pending` };
   }
 
   /**
-   * Idempotent per delivery + SHA: a duplicate delivery creates nothing; a redelivery of a
+   * Idempotent per delivery + SHA: a duplicate delivery stores nothing; a redelivery of a
    * delivery whose job failed builds again. The new job becomes the environment's latest, which
    * cancels older queued or running deploys of that environment.
    */
   async enqueue(data: DeployJobData): Promise<EnqueueResult> {
     const jobId = deployJobId(data.deliveryId, data.sha);
-    // Claim first: the job must never start while an older one still counts as the latest.
-    const status = await this.admitAndClaim(data, jobId, data.sha);
-    if (status === 'duplicate') return { jobId, status };
-    await this.flows.add({
-      name: 'deploy',
-      queueName: DEPLOY_QUEUE,
-      data,
-      opts: { ...DEPLOY_JOB_OPTIONS, jobId },
-      children: [{ name: 'announce', queueName: ANNOUNCE_QUEUE, data, opts: { ...ANNOUNCE_JOB_OPTIONS, jobId: `${jobId}-announce` } }],
-    });
-    return { jobId, status };
+    return { jobId, status: await this.store({ kind: 'deploy', jobId, data }, this.supersession.claimOf(data, data.sha)) };
   }
 
   /** Removes an environment; supersedes any deploy of it still queued or running. */
   async enqueueTeardown(data: TeardownJobData): Promise<EnqueueResult> {
     const jobId = teardownJobId(data.deliveryId, data.environment);
-    const status = await this.admitAndClaim(data, jobId, 'teardown');
-    if (status === 'duplicate') return { jobId, status };
-    await this.queue.add('teardown', data, { ...DEPLOY_JOB_OPTIONS, attempts: 3, jobId });
-    return { jobId, status };
+    return { jobId, status: await this.store({ kind: 'teardown', jobId, data }, this.supersession.claimOf(data, 'teardown')) };
   }
 
   async enqueueCommand(data: CommandJobData): Promise<EnqueueResult> {
     const jobId = commandJobId(data.deliveryId);
-    const status = await this.admit(jobId);
-    if (status === 'duplicate') return { jobId, status };
-    await this.queue.add('command', data, { ...DEPLOY_JOB_OPTIONS, jobId });
-    return { jobId, status };
+    return { jobId, status: await this.store({ kind: 'command', jobId, data }) };
   }
 
   /**
-   * admit() then supersession.claim(). A job id never seen (the common case) takes one atomic
-   * round trip; an existing one goes through admit() to tell a duplicate from a failed job.
+   * Creates the entries' BullMQ jobs, all deploy flows in one round trip. Idempotent: job ids are
+   * deterministic and BullMQ ignores one it has.
    */
-  private async admitAndClaim(target: Target, jobId: string, by: string): Promise<EnqueueResult['status']> {
-    if ((await this.supersession.claimUnlessExists(target, jobId, by, this.queue.toKey(jobId))).claimed) return 'enqueued';
-    const status = await this.admit(jobId);
-    if (status !== 'duplicate') await this.supersession.claim(target, jobId, by);
-    return status;
+  async materialize(entries: IntakeEntry[]): Promise<void> {
+    const flows: FlowJob[] = [];
+    const others: Promise<unknown>[] = [];
+    for (const entry of entries) {
+      const { jobId } = entry;
+      if (entry.kind === 'deploy') {
+        flows.push({
+          name: 'deploy',
+          queueName: DEPLOY_QUEUE,
+          data: entry.data,
+          opts: { ...DEPLOY_JOB_OPTIONS, jobId },
+          children: [{ name: 'announce', queueName: ANNOUNCE_QUEUE, data: entry.data, opts: { ...ANNOUNCE_JOB_OPTIONS, jobId: `${jobId}-announce` } }],
+        });
+      } else if (entry.kind === 'teardown') {
+        others.push(this.queue.add('teardown', entry.data, { ...DEPLOY_JOB_OPTIONS, attempts: 3, jobId }));
+      } else {
+        others.push(this.queue.add('command', entry.data, { ...DEPLOY_JOB_OPTIONS, jobId }));
+      }
+    }
+    await Promise.all([flows.length > 0 ? this.flows.addBulk(flows) : undefined, ...others]);
   }
 
-  /** Decides whether a job id may be added: new, a retry of a failed one, or a duplicate. */
+  /**
+   * The intake script; a job id never seen (the common case) takes that one round trip. One
+   * whose job exists goes through admit() to tell a duplicate from a failed job.
+   */
+  private async store(entry: IntakeEntry, claim?: IntakeClaim): Promise<EnqueueResult['status']> {
+    const record = { kind: entry.kind, jobId: entry.jobId, data: JSON.stringify(entry.data) };
+    const first = await runIntake(this.redis, { ...this.intake, jobKey: this.queue.toKey(entry.jobId) }, record, claim);
+    if (first.status !== 'job-exists') return first.status === 'stored' ? 'enqueued' : 'duplicate';
+    const status = await this.admit(entry.jobId);
+    if (status === 'duplicate') return status;
+    const again = await runIntake(this.redis, { ...this.intake, jobKey: '' }, record, claim);
+    return again.status === 'stored' ? status : 'duplicate';
+  }
+
+  /** Decides whether a job id may be stored again: a retry of a failed one, or a duplicate. */
   private async admit(jobId: string): Promise<'enqueued' | 're-enqueued' | 'duplicate'> {
     const existing = await this.queue.getJob(jobId);
     if (!existing) return 'enqueued';
@@ -112,7 +138,6 @@ export class DeployQueue {
     await this.announce.remove(`${jobId}-announce`);
     return 're-enqueued';
   }
-
   /**
    * The job's state; a job whose failure is already reported (data.failing) but that is still
    * active for a few more milliseconds is awaited briefly, so the redelivery GitHub users send on

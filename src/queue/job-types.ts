@@ -1,5 +1,7 @@
 export const DEPLOY_QUEUE = 'helvetia-deploy';
 export const ANNOUNCE_QUEUE = 'helvetia-announce';
+/** The Redis stream webhooks are stored in before a worker turns them into jobs. */
+export const INTAKE_STREAM = 'helvetia-intake';
 
 /** Where a job acts: one environment of one repository. */
 export interface Target {

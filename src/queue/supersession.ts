@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { claimUnlessExists, type ClaimOutcome } from './claim-script.js';
+import { runIntake, type IntakeClaim } from './intake-script.js';
 import { environmentKey, type Target } from './job-types.js';
 
 const SUPERSEDED_TTL_SECONDS = 7 * 24 * 3600;
@@ -13,7 +13,8 @@ export interface CancelMessage {
 /**
  * "Latest commit wins", decided in Redis: each environment has one latest job. Claiming it
  * publishes a cancel message for the job it replaces, so the worker running that job aborts it;
- * a queued one sees it is no longer latest when it starts and concludes as superseded.
+ * a queued one sees it is no longer latest when it starts and concludes as superseded. Deliveries
+ * claim in the same atomic step that stores them in the intake (DeployQueue).
  */
 export class Supersession {
   readonly channel: string;
@@ -30,19 +31,15 @@ export class Supersession {
     return `${this.prefix}:superseded:${jobId}`;
   }
 
-  /** Makes `jobId` the environment's latest job; the one it replaces is told to stop. Returns it. */
-  async claim(target: Pick<Target, 'repository' | 'environment'>, jobId: string, by: string): Promise<string | null> {
-    const outcome = await this.claimUnlessExists(target, jobId, by, '');
-    return outcome.claimed ? outcome.previous : null;
+  /** The claim the intake script makes for a job of `target` replacing the latest one with `by`. */
+  claimOf(target: Pick<Target, 'repository' | 'environment'>, by: string): IntakeClaim {
+    return { latestKey: this.latestKey(target), supersededPrefix: this.byKey(''), channel: this.channel, ttlSeconds: SUPERSEDED_TTL_SECONDS, by };
   }
 
-  /**
-   * claim(), but only while `jobKey` (the job's hash in Redis) does not exist yet, in one atomic
-   * round trip: the webhook path's "new delivery → latest of its environment" step.
-   */
-  claimUnlessExists(target: Pick<Target, 'repository' | 'environment'>, jobId: string, by: string, jobKey: string): Promise<ClaimOutcome> {
-    const keys = { jobKey, latestKey: this.latestKey(target), supersededPrefix: this.byKey(''), channel: this.channel, ttlSeconds: SUPERSEDED_TTL_SECONDS };
-    return claimUnlessExists(this.redis, keys, jobId, by);
+  /** Makes `jobId` the environment's latest job, without storing anything; the one it replaces is told to stop. Returns it. */
+  async claim(target: Pick<Target, 'repository' | 'environment'>, jobId: string, by: string): Promise<string | null> {
+    const outcome = await runIntake(this.redis, { jobKey: '', stream: '', pending: '' }, { kind: '', jobId, data: '' }, this.claimOf(target, by));
+    return outcome.status === 'stored' ? outcome.previous : null;
   }
 
   /** What replaced `jobId` (a SHA or "teardown"), when something did; no environment needed. */

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { createQueuedCheck } from '../github/checks.js';
 import { RANK_CURRENT, RANK_SUPERSEDED } from '../github/write-queue.js';
 import type { DeployQueue } from '../queue/deploy-queue.js';
+import { IntakeDispatcher } from '../queue/intake-dispatcher.js';
 import { ANNOUNCE_QUEUE, DEPLOY_QUEUE, type AnnounceResult, type CommandJobData, type DeployJobData, type PipelineJobData, type TeardownJobData } from '../queue/job-types.js';
 import type { CancelMessage } from '../queue/supersession.js';
 import { concludeLeftover } from './conclude-leftover.js';
@@ -20,6 +21,8 @@ export interface WorkerTuning {
   maxStalledCount?: number;
   /** How often the preview reconciler runs (ms); 0 disables it. */
   reconcileEveryMs?: number;
+  /** After how long a killed worker's unsettled intake entries are taken over (ms). */
+  intakeClaimIdleMs?: number;
 }
 
 export interface Workers {
@@ -45,7 +48,7 @@ function ranked<T>(deps: WorkerDeps, data: DeployJobData, jobId: string, fn: () 
 }
 
 /**
- * The worker role: `announce` (queued check runs, quick) and the pipeline queue (deploy, teardown,
+ * The worker role: the intake dispatcher (stored deliveries → jobs), `announce` (queued check runs, quick) and the pipeline queue (deploy, teardown,
  * command, reconcile). Connections use maxRetriesPerRequest: null; cancel messages from
  * "latest commit wins" abort the running job they name.
  */
@@ -104,9 +107,12 @@ export async function createWorkers(connection: Redis, deps: WorkerDeps, tuning:
   if (tuning.reconcileEveryMs) {
     await queue.queue.upsertJobScheduler('reconcile-previews', { every: tuning.reconcileEveryMs }, { name: 'reconcile', data: {} as PipelineJobData, opts: { removeOnComplete: 10, removeOnFail: 50 } });
   }
+  const dispatcher = new IntakeDispatcher({ blocking: connection.duplicate(), queue, logger: deps.logger, claimIdleMs: tuning.intakeClaimIdleMs });
+  dispatcher.start();
   return {
     workers: [announce, pipeline],
     close: async () => {
+      await dispatcher.close();
       await Promise.all([announce.close(), pipeline.close()]);
       subscriber.disconnect();
     },

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { REDIS_URL, TEST_PRIVATE_KEY_PATH } from '../helpers/env.js';
 import { freePort, startCli, waitForHttp } from '../helpers/processes.js';
@@ -33,5 +35,22 @@ describe('helvetia CLI', () => {
     expect(await proc.stop('SIGTERM')).toBe(0);
     expect(proc.output()).toContain('"msg":"shutting down"');
     expect(proc.output()).not.toMatch(/"level":(50|60)/);
+  });
+
+  it('worker runs at WORKER_NICE (a lower CPU priority than the app) and start does not', async () => {
+    const niceOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const worker = startCli(['worker'], { ...baseEnv(await freePort()), LOG_LEVEL: 'info', WORKER_NICE: '7' });
+    const port = await freePort();
+    const start = startCli(['start'], { ...baseEnv(port), LOG_LEVEL: 'info', WORKER_NICE: '7' });
+    try {
+      await expect.poll(() => worker.output(), { timeout: 10_000 }).toContain('"msg":"worker started"');
+      expect(niceOf(worker.child.pid!)).toBe(7);
+      expect(worker.output()).toContain('"nice":7');
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+      expect(niceOf(start.child.pid!)).toBe(getPriority());
+    } finally {
+      expect(await worker.stop('SIGTERM')).toBe(0);
+      expect(await start.stop('SIGTERM')).toBe(0);
+    }
   });
 });

@@ -3,9 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
 import { DeployQueue } from '../../src/queue/deploy-queue.js';
+import { IntakeDispatcher } from '../../src/queue/intake-dispatcher.js';
 import { ANNOUNCE_QUEUE, DEPLOY_QUEUE, deployJobId, type DeployJobData } from '../../src/queue/job-types.js';
-import { connectRedis, createProducerConnection } from '../../src/queue/redis.js';
+import { connectRedis, createProducerConnection, createWorkerConnection } from '../../src/queue/redis.js';
 import { REDIS_URL } from '../helpers/env.js';
 import { PrivateRedis } from '../helpers/private-redis.js';
 
@@ -13,21 +15,34 @@ const sha = (n: number) => n.toString(16).padStart(40, 'a');
 const jobData = (deliveryId: string, s = sha(1)): DeployJobData => ({
   deliveryId, installationId: 1, owner: 'octo', repo: 'site', repository: 'octo/site', sha: s, ref: 'refs/heads/main', environment: 'production', enqueuedAt: Date.now(),
 });
+const silent = createLogger({ level: 'silent' });
+
+function startDispatcher(queue: DeployQueue, url = REDIS_URL, claimIdleMs?: number): IntakeDispatcher {
+  const dispatcher = new IntakeDispatcher({ blocking: createWorkerConnection(url), queue, logger: silent, claimIdleMs, blockMs: 200 });
+  dispatcher.start();
+  return dispatcher;
+}
+
+/** Resolves once the dispatcher turned `jobId`'s intake entry into jobs. */
+const dispatched = (redis: Redis, queue: DeployQueue, jobId: string) => expect.poll(() => redis.hexists(queue.intake.pending, jobId), { timeout: 10_000 }).toBe(0);
 
 describe('deploy queue on real Redis', () => {
   const prefix = `hvtest-${randomUUID().slice(0, 8)}`;
   let redis: Redis;
   let queue: DeployQueue;
+  let dispatcher: IntakeDispatcher;
   const closers: (() => Promise<unknown>)[] = [];
 
   beforeAll(async () => {
     redis = await connectRedis(createProducerConnection(REDIS_URL));
     queue = new DeployQueue(redis, { prefix });
+    dispatcher = startDispatcher(queue);
   });
   afterEach(async () => {
     while (closers.length) await closers.pop()!();
   });
   afterAll(async () => {
+    await dispatcher.close();
     await queue.queue.obliterate({ force: true });
     await new Queue(ANNOUNCE_QUEUE, { connection: redis, prefix }).obliterate({ force: true });
     await queue.close();
@@ -39,6 +54,7 @@ describe('deploy queue on real Redis', () => {
   it('stores the deploy and its announce child under deterministic ids', async () => {
     const result = await queue.enqueue(jobData('delivery-1'));
     expect(result).toEqual({ jobId: deployJobId('delivery-1', sha(1)), status: 'enqueued' });
+    await dispatched(redis, queue, result.jobId);
     const parent = await queue.queue.getJob(result.jobId);
     expect((parent?.data as DeployJobData).sha).toBe(sha(1));
     expect(await parent?.getState()).toBe('waiting-children');
@@ -53,6 +69,10 @@ describe('deploy queue on real Redis', () => {
     expect(again).toEqual({ jobId: first.jobId, status: 'duplicate' });
     const other = await queue.enqueue(jobData('delivery-3'));
     expect(other.jobId).not.toBe(first.jobId);
+    await dispatched(redis, queue, other.jobId);
+    await dispatched(redis, queue, first.jobId);
+    // After the dispatch the job exists: a late duplicate is still one.
+    expect(await queue.enqueue(jobData('delivery-2'))).toEqual({ jobId: first.jobId, status: 'duplicate' });
     const counts = await queue.queue.getJobCounts('waiting-children');
     expect(counts['waiting-children']).toBe(3);
   });
@@ -72,6 +92,8 @@ describe('deploy queue on real Redis', () => {
     await expect.poll(async () => (await queue.queue.getJob(jobId))!.getState(), { timeout: 20_000 }).toBe('failed');
     const again = await queue.enqueue(jobData('delivery-fail', sha(9)));
     expect(again).toEqual({ jobId, status: 're-enqueued' });
+    await dispatched(redis, queue, jobId);
+    await expect.poll(async () => (await queue.queue.getJob(jobId))?.getState()).toBeDefined();
     expect(await (await queue.queue.getJob(jobId))!.getState()).not.toBe('failed');
   });
 
@@ -111,6 +133,7 @@ describe('deploy queue on real Redis', () => {
 
   it('runs a job again after the worker processing it is killed (stalled recovery)', async () => {
     const { jobId } = await queue.enqueue(jobData('delivery-stall', sha(7)));
+    await dispatched(redis, queue, jobId);
     const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const announce = new Worker(ANNOUNCE_QUEUE, async () => ({ checkRunId: 1 }), { connection, prefix });
     closers.push(async () => { await announce.close(); connection.disconnect(); });
@@ -132,5 +155,83 @@ describe('deploy queue on real Redis', () => {
     closers.push(async () => { await rescuer.close(); });
     await expect.poll(async () => (await queue.queue.getJob(jobId))!.getState(), { timeout: 30_000 }).toBe('completed');
     expect(seen).toContain(jobId);
+  });
+
+  describe('intake', () => {
+    /** A queue of its own prefix with no dispatcher yet. */
+    const isolated = () => {
+      const q = new DeployQueue(redis, { prefix: `${prefix}-in-${randomUUID().slice(0, 6)}` });
+      closers.push(async () => {
+        const keys = await redis.keys(`${q.intake.stream.split(':')[0]}:*`);
+        await q.close();
+        if (keys.length) await redis.del(...keys);
+      });
+      return q;
+    };
+
+    it('acknowledges with the delivery stored in the intake, before any job exists; a dispatcher then creates the jobs and clears the entry', async () => {
+      const q = isolated();
+      const { jobId } = await q.enqueue(jobData('intake-1'));
+      expect(await redis.xlen(q.intake.stream)).toBe(1);
+      expect(await q.queue.getJob(jobId)).toBeUndefined();
+      // Still in the intake: a second delivery of it is a duplicate, stored once.
+      expect((await q.enqueue(jobData('intake-1'))).status).toBe('duplicate');
+      expect(await redis.xlen(q.intake.stream)).toBe(1);
+      const d = startDispatcher(q);
+      closers.push(() => d.close());
+      await dispatched(redis, q, jobId);
+      expect(await (await q.queue.getJob(jobId))?.getState()).toBe('waiting-children');
+      expect(await redis.xlen(q.intake.stream)).toBe(0);
+      expect((await q.enqueue(jobData('intake-1'))).status).toBe('duplicate');
+    });
+
+    it('an entry a killed dispatcher read but never settled is taken over and dispatched once', async () => {
+      const q = isolated();
+      const { jobId } = await q.enqueue(jobData('intake-2'));
+      // A dispatcher that reads the entry and dies before creating its jobs.
+      await redis.xgroup('CREATE', q.intake.stream, 'dispatchers', '0', 'MKSTREAM');
+      const read = (await redis.xreadgroup('GROUP', 'dispatchers', 'killed-worker', 'COUNT', 10, 'STREAMS', q.intake.stream, '>')) as [string, unknown[]][];
+      expect(read[0]![1]).toHaveLength(1);
+      const d = startDispatcher(q, REDIS_URL, 300);
+      closers.push(() => d.close());
+      await dispatched(redis, q, jobId);
+      expect(await q.queue.getJob(jobId)).toBeDefined();
+      const [pendingCount] = (await redis.xpending(q.intake.stream, 'dispatchers')) as [number, ...unknown[]];
+      expect(pendingCount).toBe(0);
+    });
+
+    it('dispatching one entry twice (a take-over racing a slow dispatcher) creates its jobs once', async () => {
+      const q = isolated();
+      const entry = { kind: 'deploy' as const, jobId: deployJobId('intake-3', sha(3)), data: jobData('intake-3', sha(3)) };
+      await q.materialize([entry]);
+      await q.materialize([entry, entry]);
+      expect(await q.queue.getJobCounts('waiting-children', 'waiting')).toMatchObject({ 'waiting-children': 1, waiting: 0 });
+    });
+
+    it('an entry that is not an intake entry goes to the dead-letter stream, and the next one is dispatched', async () => {
+      const q = isolated();
+      await redis.xadd(q.intake.stream, '*', 'kind', 'nonsense', 'jobId', 'x', 'data', '{');
+      const { jobId } = await q.enqueue(jobData('intake-4'));
+      const d = startDispatcher(q);
+      closers.push(() => d.close());
+      await dispatched(redis, q, jobId);
+      await expect.poll(() => redis.xlen(`${q.intake.stream}:dead`)).toBe(1);
+      expect(await redis.xlen(q.intake.stream)).toBe(0);
+    });
+
+    it('keeps dispatching after Redis lost its data (the consumer group with it)', async () => {
+      const server = new PrivateRedis();
+      await server.start();
+      const conn = await connectRedis(createProducerConnection(server.url));
+      const q = new DeployQueue(conn, { prefix });
+      const d = startDispatcher(q, server.url);
+      closers.push(async () => { await d.close(); await q.close(); conn.disconnect(); await server.stop(); });
+      const first = await q.enqueue(jobData('lost-1'));
+      await dispatched(conn, q, first.jobId);
+      await conn.flushall();
+      const second = await q.enqueue(jobData('lost-2'));
+      await dispatched(conn, q, second.jobId);
+      expect(await q.queue.getJob(second.jobId)).toBeDefined();
+    });
   });
 });

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
     expect(config.githubApiUrl).toBe('https://api.github.com');
     expect(config.privateKey).toContain('PRIVATE KEY');
     expect(config.EDGE_NETWORK).toBe('helvetia-edge');
+    expect(config.WORKER_NICE).toBe(10);
   });
 
   it('is frozen', () => {
@@ -36,6 +37,7 @@ describe('loadConfig', () => {
     ['APP_BASE_URL', 'ftp://x', /APP_BASE_URL: must start with http/],
     ['GHE_PROTOCOL', 'gopher', /GHE_PROTOCOL: must be http or https/],
     ['DOCKER_HOST', '/var/run/docker.sock', /DOCKER_HOST: must be unix/],
+    ['WORKER_NICE', '20', /WORKER_NICE: must be at most 19/],
   ])('names %s when it is %s', (variable, value, message) => {
     expect(errorOf(validEnv({ [variable]: value })).message).toMatch(message);
   });
