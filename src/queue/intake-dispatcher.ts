@@ -130,25 +130,40 @@ export class IntakeDispatcher {
     } while (cursor !== '0-0' && !this.closing);
   }
 
-  /** Materializes a batch, then settles it in one transaction; entries that are not intake entries go to the dead letters. */
+  /**
+   * Materializes a batch, then settles it in one transaction; entries that are not intake entries
+   * go to the dead letters. When BullMQ refuses the batch, its entries are retried one by one, so
+   * one entry it refuses stays pending (logged, taken over again later) without holding back the rest.
+   */
   private async dispatchAll(entries: StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    try {
+      await this.dispatchBatch(entries);
+    } catch (error) {
+      if (entries.length === 1 || this.closing) throw error;
+      for (const entry of entries) {
+        await this.dispatchBatch([entry]).catch((err: unknown) => this.log.error({ err, streamId: entry[0] }, 'intake entry not dispatched; it stays pending'));
+      }
+    }
+  }
+
+  private async dispatchBatch(entries: StreamEntry[]): Promise<void> {
     const { stream, pending } = this.options.queue.intake;
-    const good: { id: string; entry: IntakeEntry }[] = [];
+    const good: IntakeEntry[] = [];
     const settle = this.options.blocking.multi();
     for (const [id, fields] of entries) {
       const entry = parseIntakeEntry(fields);
-      if (entry) good.push({ id, entry });
+      if (entry) good.push(entry);
       else {
         this.log.error({ streamId: id, fields: fields.slice(0, 6) }, 'not an intake entry: moved to the dead-letter stream');
         settle.xadd(`${stream}:dead`, '*', ...fields);
       }
     }
-    await this.options.queue.materialize(good.map((g) => g.entry));
+    await this.options.queue.materialize(good);
     const ids = entries.map(([id]) => id);
     settle.xack(stream, GROUP, ...ids).xdel(stream, ...ids);
-    if (good.length > 0) settle.hdel(pending, ...good.map((g) => g.entry.jobId));
+    if (good.length > 0) settle.hdel(pending, ...good.map((e) => e.jobId));
     await settle.exec();
-    this.log.debug({ jobIds: good.map((g) => g.entry.jobId) }, 'intake entries dispatched');
+    this.log.debug({ jobIds: good.map((e) => e.jobId) }, 'intake entries dispatched');
   }
 }

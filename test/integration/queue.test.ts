@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { DeployQueue } from '../../src/queue/deploy-queue.js';
-import { IntakeDispatcher } from '../../src/queue/intake-dispatcher.js';
+import { IntakeDispatcher, parseIntakeEntry } from '../../src/queue/intake-dispatcher.js';
 import { ANNOUNCE_QUEUE, DEPLOY_QUEUE, deployJobId, type DeployJobData } from '../../src/queue/job-types.js';
 import { connectRedis, createProducerConnection, createWorkerConnection } from '../../src/queue/redis.js';
 import { REDIS_URL } from '../helpers/env.js';
@@ -217,6 +217,20 @@ describe('deploy queue on real Redis', () => {
       await dispatched(redis, q, jobId);
       await expect.poll(() => redis.xlen(`${q.intake.stream}:dead`)).toBe(1);
       expect(await redis.xlen(q.intake.stream)).toBe(0);
+    });
+
+    it('an entry BullMQ refuses stays pending without holding back the others read with it', async () => {
+      const q = isolated();
+      // Written as a broken producer would: BullMQ refuses job ids with ':'.
+      const refused = { deliveryId: 'r', installationId: 1, owner: 'o', repo: 'r', repository: 'o/r', environment: 'production', command: 'redeploy', actor: 'a', enqueuedAt: 1 };
+      await redis.xadd(q.intake.stream, '*', 'kind', 'command', 'jobId', 'bad:id', 'data', JSON.stringify(refused));
+      const { jobId } = await q.enqueue(jobData('intake-5'));
+      const d = startDispatcher(q);
+      closers.push(() => d.close());
+      await dispatched(redis, q, jobId);
+      expect(await q.queue.getJob(jobId)).toBeDefined();
+      const left = (await redis.xrange(q.intake.stream, '-', '+')) as [string, string[]][];
+      expect(left.map(([, fields]) => parseIntakeEntry(fields)?.jobId)).toEqual(['bad:id']);
     });
 
     it('keeps dispatching after Redis lost its data (the consumer group with it)', async () => {
