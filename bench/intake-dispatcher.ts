@@ -1,8 +1,8 @@
 /**
  * The worker's intake dispatcher alone (no deploy workers), as a child process of the webhook
  * benchmark: it turns the app's stored deliveries into BullMQ jobs while the load runs, as a
- * worker would (at a worker's default priority), so its Redis and CPU cost is part of the measurement. REDIS_URL and QUEUE_PREFIX
- * from the environment; prints "ready" once reading.
+ * worker would (at a worker's default priority), so its Redis and CPU cost is part of the
+ * measurement. REDIS_URL and QUEUE_PREFIX from the environment; prints "ready" once reading.
  */
 import { createLogger } from '../src/logger.js';
 import { DeployQueue } from '../src/queue/deploy-queue.js';

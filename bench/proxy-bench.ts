@@ -14,6 +14,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { injectOwnerFilter } from '../src/proxy/label-filter.js';
+import { stopChildren } from './lib/children.js';
 import { fmt, median, p99, timeMs } from './lib/stats.js';
 import { ratio, renderTable, type BenchRow } from './lib/table.js';
 
@@ -210,8 +211,7 @@ export async function runProxyBench(): Promise<BenchRow[]> {
     rows.push({ group: G, metric: `RSS after the run (${cmd.label})`, ours: `${fmt(rss.ours / 1024, 1)} MB (peak ${fmt(rss.oursPeak / 1024, 1)} MB)`, baseline: `HAProxy: ${fmt(rss.hap / 1024, 1)} MB`, ratio: ratio(rss.ours, rss.hap) });
     return rows;
   } finally {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await stopChildren(children);
     const leftovers = JSON.parse(await ok(direct, 'GET', `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`proxybench=${run}`] }))}`)) as Array<{ Id: string }>;
     for (const c of leftovers) await call(direct, 'DELETE', `/containers/${c.Id}?force=1&v=1`);
     await call(direct, 'DELETE', `/networks/proxybench-${run}`);

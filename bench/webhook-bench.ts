@@ -13,9 +13,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Redis } from 'ioredis';
+import { DEPLOY_QUEUE, INTAKE_STREAM } from '../src/queue/job-types.js';
 import { TEST_PRIVATE_KEY_PATH } from '../test/helpers/env.js';
 import { freePort, waitForHttp } from '../test/helpers/processes.js';
 import { BENCH_INSTALLATION, BENCH_OWNER, BENCH_SECRET, BenchStack, REDIS_URL, ROOT, randomSha } from './lib/stack.js';
+import { stopChildren } from './lib/children.js';
 import { openLoop, type OpenLoopResult } from './lib/open-loop.js';
 import { PushDeliveries } from './lib/push-payload.js';
 import { fmt, median, p99 } from './lib/stats.js';
@@ -71,8 +73,10 @@ export async function runWebhookBench(): Promise<BenchRow[]> {
         const [app0, redis0, dispatcher0] = [cpuTimeMs(pids[name]), cpuTimeMs(pids.redis), cpuTimeMs(pids.dispatcher)];
         results[name].push(await load(name, SECONDS / SEGMENTS));
         cpuMs[name] += cpuTimeMs(pids[name]) - app0;
-        if (name === 'ours') cpuMs.redisOurs += cpuTimeMs(pids.redis) - redis0;
-        if (name === 'ours') cpuMs.dispatcher += cpuTimeMs(pids.dispatcher) - dispatcher0;
+        if (name === 'ours') {
+          cpuMs.redisOurs += cpuTimeMs(pids.redis) - redis0;
+          cpuMs.dispatcher += cpuTimeMs(pids.dispatcher) - dispatcher0;
+        }
       }
     }
     const enqueued = await countEnqueued(stack.prefix);
@@ -106,14 +110,7 @@ export async function runWebhookBench(): Promise<BenchRow[]> {
   } finally {
     agents.ours.destroy();
     agents.bare.destroy();
-    if (dispatcher && dispatcher.exitCode === null) {
-      dispatcher.kill('SIGTERM');
-      await new Promise((r) => dispatcher!.once('exit', r));
-    }
-    if (bare.exitCode === null) {
-      bare.kill('SIGTERM');
-      await new Promise((r) => bare.once('exit', r));
-    }
+    await stopChildren([dispatcher, bare]);
     await stack.stop();
   }
 }
@@ -124,10 +121,10 @@ export async function runWebhookBench(): Promise<BenchRow[]> {
  */
 async function countEnqueued(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  const count = () => redis.zcard(`${prefix}:helvetia-deploy:waiting-children`);
+  const count = () => redis.zcard(`${prefix}:${DEPLOY_QUEUE}:waiting-children`);
   try {
     const deadline = Date.now() + 30_000;
-    while ((await redis.hlen(`${prefix}:helvetia-intake:pending`)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while ((await redis.hlen(`${prefix}:${INTAKE_STREAM}:pending`)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     return await count();
   } finally {
     redis.disconnect();

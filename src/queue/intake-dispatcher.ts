@@ -87,7 +87,10 @@ export class IntakeDispatcher {
     let failures = 0;
     while (!this.closing) {
       try {
-        if (!groupReady) groupReady = await this.ensureGroup();
+        if (!groupReady) {
+          await this.ensureGroup();
+          groupReady = true;
+        }
         if (Date.now() >= this.nextTakeOver) await this.takeOver();
         if (this.closing) break;
         this.reading = true;
@@ -107,13 +110,12 @@ export class IntakeDispatcher {
     }
   }
 
-  private async ensureGroup(): Promise<boolean> {
+  private async ensureGroup(): Promise<void> {
     try {
       await this.options.blocking.xgroup('CREATE', this.options.queue.intake.stream, GROUP, '0', 'MKSTREAM');
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
     }
-    return true;
   }
 
   /** Claims entries other consumers left idle (a killed worker's) and dispatches them. */

@@ -10,12 +10,12 @@ import type { Redis } from 'ioredis';
  * - Otherwise, when `KEYS[2]` (the environment's latest-job key) is set, ARGV[1] becomes the
  *   latest job; the job it replaces is marked superseded (`ARGV[3]` .. its id, expiring after
  *   ARGV[5] s) and told to stop on channel ARGV[4]. Then the entry (kind ARGV[6], data ARGV[7])
- *   is appended to the intake stream `KEYS[3]` and the job id recorded as pending (an empty
- *   `KEYS[3]` only claims). Returns {1, previous latest or false}.
+ *   is appended to the intake stream `KEYS[3]` and the job id recorded as pending.
+ *   Returns {1, previous latest or false}.
  * The worker's IntakeDispatcher turns entries into BullMQ jobs and clears them from the pending hash.
  */
 const SCRIPT = `
-if KEYS[4] ~= '' and redis.call('HEXISTS', KEYS[4], ARGV[1]) == 1 then return {2} end
+if redis.call('HEXISTS', KEYS[4], ARGV[1]) == 1 then return {2} end
 if KEYS[1] ~= '' and redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
 local previous = false
 if KEYS[2] ~= '' then
@@ -26,10 +26,8 @@ if KEYS[2] ~= '' then
     redis.call('PUBLISH', ARGV[4], cjson.encode({ jobId = previous, by = ARGV[2] }))
   end
 end
-if KEYS[3] ~= '' then
-  local id = redis.call('XADD', KEYS[3], '*', 'kind', ARGV[6], 'jobId', ARGV[1], 'data', ARGV[7])
-  redis.call('HSET', KEYS[4], ARGV[1], id)
-end
+local id = redis.call('XADD', KEYS[3], '*', 'kind', ARGV[6], 'jobId', ARGV[1], 'data', ARGV[7])
+redis.call('HSET', KEYS[4], ARGV[1], id)
 return {1, previous}
 `;
 
@@ -38,7 +36,7 @@ const SHA = createHash('sha1').update(SCRIPT).digest('hex');
 export interface IntakeKeys {
   /** The BullMQ job hash whose existence means "not new"; '' skips the test. */
   jobKey: string;
-  /** The intake stream and its pending hash; '' for both only claims (Supersession.claim). */
+  /** The intake stream and the hash of the job ids waiting in it. */
   stream: string;
   pending: string;
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { runIntake, type IntakeClaim } from './intake-script.js';
+import type { IntakeClaim } from './intake-script.js';
 import { environmentKey, type Target } from './job-types.js';
 
 const SUPERSEDED_TTL_SECONDS = 7 * 24 * 3600;
@@ -34,12 +34,6 @@ export class Supersession {
   /** The claim the intake script makes for a job of `target` replacing the latest one with `by`. */
   claimOf(target: Pick<Target, 'repository' | 'environment'>, by: string): IntakeClaim {
     return { latestKey: this.latestKey(target), supersededPrefix: this.byKey(''), channel: this.channel, ttlSeconds: SUPERSEDED_TTL_SECONDS, by };
-  }
-
-  /** Makes `jobId` the environment's latest job, without storing anything; the one it replaces is told to stop. Returns it. */
-  async claim(target: Pick<Target, 'repository' | 'environment'>, jobId: string, by: string): Promise<string | null> {
-    const outcome = await runIntake(this.redis, { jobKey: '', stream: '', pending: '' }, { kind: '', jobId, data: '' }, this.claimOf(target, by));
-    return outcome.status === 'stored' ? outcome.previous : null;
   }
 
   /** What replaced `jobId` (a SHA or "teardown"), when something did; no environment needed. */

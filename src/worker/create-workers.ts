@@ -21,8 +21,6 @@ export interface WorkerTuning {
   maxStalledCount?: number;
   /** How often the preview reconciler runs (ms); 0 disables it. */
   reconcileEveryMs?: number;
-  /** After how long a killed worker's unsettled intake entries are taken over (ms). */
-  intakeClaimIdleMs?: number;
 }
 
 export interface Workers {
@@ -48,9 +46,9 @@ function ranked<T>(deps: WorkerDeps, data: DeployJobData, jobId: string, fn: () 
 }
 
 /**
- * The worker role: the intake dispatcher (stored deliveries → jobs), `announce` (queued check runs, quick) and the pipeline queue (deploy, teardown,
- * command, reconcile). Connections use maxRetriesPerRequest: null; cancel messages from
- * "latest commit wins" abort the running job they name.
+ * The worker role: the intake dispatcher (stored deliveries → jobs), `announce` (queued check
+ * runs, quick) and the pipeline queue (deploy, teardown, command, reconcile). Connections use
+ * maxRetriesPerRequest: null; cancel messages from "latest commit wins" abort the running job they name.
  */
 export async function createWorkers(connection: Redis, deps: WorkerDeps, tuning: WorkerTuning, queue: DeployQueue): Promise<Workers> {
   const common = {
@@ -107,7 +105,7 @@ export async function createWorkers(connection: Redis, deps: WorkerDeps, tuning:
   if (tuning.reconcileEveryMs) {
     await queue.queue.upsertJobScheduler('reconcile-previews', { every: tuning.reconcileEveryMs }, { name: 'reconcile', data: {} as PipelineJobData, opts: { removeOnComplete: 10, removeOnFail: 50 } });
   }
-  const dispatcher = new IntakeDispatcher({ blocking: connection.duplicate(), queue, logger: deps.logger, claimIdleMs: tuning.intakeClaimIdleMs });
+  const dispatcher = new IntakeDispatcher({ blocking: connection.duplicate(), queue, logger: deps.logger });
   dispatcher.start();
   return {
     workers: [announce, pipeline],

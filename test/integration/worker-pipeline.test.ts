@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/docker/labels.js';
+import { runIntake } from '../../src/queue/intake-script.js';
 import { reconcile } from '../../src/worker/reconcile.js';
 import { httpSite, PipelineHarness, randomSha } from '../helpers/pipeline.js';
 
@@ -48,8 +49,12 @@ describe('worker pipeline on real dockerd and Redis', () => {
     await h.deps.state.trackCheck({ jobId: 'deploy-gone-job', owner: h.owner, repo: h.repo, installationId: 1, checkRunId: 4242 });
     // A superseded job whose "cancelled" was still waiting to be sent when its worker stopped.
     const newer = 'b'.repeat(40);
-    await h.deps.supersession.claim({ repository: h.repository, environment: 'pr-77' }, 'deploy-superseded-job', 'first');
-    await h.deps.supersession.claim({ repository: h.repository, environment: 'pr-77' }, 'deploy-newer-job', newer);
+    // The intake's claim alone, stored in a stream no dispatcher reads: no job is ever made of it.
+    const unread = { jobKey: '', stream: `${h.prefix}:unread-intake`, pending: `${h.prefix}:unread-intake:pending` };
+    const claim = (jobId: string, by: string) =>
+      runIntake(h.producer, unread, { kind: 'deploy', jobId, data: '{}' }, h.deps.supersession.claimOf({ repository: h.repository, environment: 'pr-77' }, by));
+    await claim('deploy-superseded-job', 'first');
+    await claim('deploy-newer-job', newer);
     await h.deps.state.trackCheck({ jobId: 'deploy-superseded-job', owner: h.owner, repo: h.repo, installationId: 1, checkRunId: 4343 });
     const report = await reconcile(h.deps, h.queue.queue);
     expect(report.concludedChecks.sort()).toEqual([4242, 4343]);
