@@ -4,7 +4,7 @@
  * Probot app with an empty handler, both child processes, same secret, same keep-alive agent
  * settings. The run alternates between the two in segments so drift hits both alike. The load
  * generator runs here, in the bench process (the GitHub double beside it is idle: no worker), and
- * builds and signs every body before a segment's clock starts; its own lag is reported. CPU time
+ * builds and signs every body of the run before the first clock starts; its own lag is reported. CPU time
  * per delivery of each server (and of Redis during our segments) is read from /proc. The worker's
  * intake dispatcher runs beside our app throughout (a child process, no deploy workers), turning
  * each stored delivery into its deploy jobs as production does.
@@ -18,7 +18,7 @@ import { TEST_PRIVATE_KEY_PATH } from '../test/helpers/env.js';
 import { freePort, waitForHttp } from '../test/helpers/processes.js';
 import { BENCH_INSTALLATION, BENCH_OWNER, BENCH_SECRET, BenchStack, REDIS_URL, ROOT, randomSha } from './lib/stack.js';
 import { stopChildren } from './lib/children.js';
-import { openLoop, type OpenLoopResult } from './lib/open-loop.js';
+import { openLoop, prepareDeliveries, type OpenLoopResult } from './lib/open-loop.js';
 import { PushDeliveries } from './lib/push-payload.js';
 import { fmt, median, p99 } from './lib/stats.js';
 import { ratio, type BenchRow } from './lib/table.js';
@@ -61,9 +61,18 @@ export async function runWebhookBench(): Promise<BenchRow[]> {
       ours: `${stack.baseUrl}/api/github/webhooks`,
       bare: `http://127.0.0.1:${barePort}/api/github/webhooks`,
     };
-    const load = (name: 'ours' | 'bare', seconds: number) => openLoop({ url: targets[name], ratePerSecond: RATE, seconds, agent: agents[name], next: () => deliveries.next(randomSha()) });
-    const warm = await load('ours', WARMUP_SECONDS);
-    await load('bare', WARMUP_SECONDS);
+    // Every body of the run is built and signed before any clock starts, and the generator's heap is
+    // collected before each segment, so its own garbage collection does not land on a segment's
+    // first answers (it did: 5-15 ms pauses, on both sides alike).
+    const build = (seconds: number) => prepareDeliveries(RATE * seconds, () => deliveries.next(randomSha()));
+    const run = () => [build(WARMUP_SECONDS), ...Array.from({ length: SEGMENTS }, () => build(SECONDS / SEGMENTS))];
+    const batches = { ours: run(), bare: run() };
+    const load = (name: 'ours' | 'bare', batch: number) => {
+      collectGarbage();
+      return openLoop({ url: targets[name], ratePerSecond: RATE, agent: agents[name], deliveries: batches[name][batch]! });
+    };
+    const warm = await load('ours', 0);
+    await load('bare', 0);
     const results = { ours: [] as OpenLoopResult[], bare: [] as OpenLoopResult[] };
     const pids = { ours: stack.app!.child.pid!, bare: bare.pid!, redis: redisPid(), dispatcher: dispatcher.pid };
     const cpuMs = { ours: 0, bare: 0, redisOurs: 0, dispatcher: 0 };
@@ -71,7 +80,7 @@ export async function runWebhookBench(): Promise<BenchRow[]> {
       const order: ('ours' | 'bare')[] = s % 2 === 0 ? ['ours', 'bare'] : ['bare', 'ours'];
       for (const name of order) {
         const [app0, redis0, dispatcher0] = [cpuTimeMs(pids[name]), cpuTimeMs(pids.redis), cpuTimeMs(pids.dispatcher)];
-        results[name].push(await load(name, SECONDS / SEGMENTS));
+        results[name].push(await load(name, s + 1));
         cpuMs[name] += cpuTimeMs(pids[name]) - app0;
         if (name === 'ours') {
           cpuMs.redisOurs += cpuTimeMs(pids.redis) - redis0;
@@ -129,6 +138,13 @@ async function countEnqueued(prefix: string): Promise<number> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** A full collection of this process's heap (npm run bench runs node with --expose-gc). */
+function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('the webhook benchmark needs node --expose-gc (npm run bench passes it)');
+  gc();
 }
 
 /** User + system CPU time of a process so far, in ms (Linux /proc; 0 when unreadable). */

@@ -2,10 +2,23 @@
  * Open-loop HTTP load: requests leave on a fixed schedule whether or not earlier ones were
  * answered, over a keep-alive agent. Latency is counted from each request's scheduled time, so a
  * stalled server cannot hide its queueing (no coordinated omission). Bodies are built and signed
- * up front, so the generator's own work on the schedule is only the send.
+ * up front (prepareDeliveries), so the generator's own work on the schedule is only the send.
  */
 import http from 'node:http';
 import type { Delivery } from './push-payload.js';
+
+export interface PreparedDelivery {
+  body: Buffer;
+  headers: Record<string, string>;
+}
+
+/** Builds and signs `count` deliveries as Buffers, ready to send. */
+export function prepareDeliveries(count: number, next: (i: number) => Delivery): PreparedDelivery[] {
+  return Array.from({ length: count }, (_, i) => {
+    const { body, headers } = next(i);
+    return { body: Buffer.from(body), headers };
+  });
+}
 
 export interface OpenLoopResult {
   /** Latency per answered request, ms from its scheduled send time to the end of the answer. */
@@ -16,20 +29,17 @@ export interface OpenLoopResult {
   senderLagP99: number;
 }
 
-export async function openLoop(opts: { url: string; ratePerSecond: number; seconds: number; agent: http.Agent; next: (i: number) => Delivery }): Promise<OpenLoopResult> {
+/** Sends `deliveries` at `ratePerSecond`, one after the other, from the moment it is called. */
+export async function openLoop(opts: { url: string; ratePerSecond: number; agent: http.Agent; deliveries: PreparedDelivery[] }): Promise<OpenLoopResult> {
   const target = new URL(opts.url);
-  const total = Math.round(opts.ratePerSecond * opts.seconds);
+  const prepared = opts.deliveries;
+  const total = prepared.length;
   const intervalMs = 1000 / opts.ratePerSecond;
   const latencies: number[] = [];
   const lags: number[] = [];
   const statuses = new Map<number, number>();
   const count = (status: number) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
   const inflight: Promise<void>[] = [];
-  // Every delivery is built and signed before the clock starts: on the schedule the generator only sends.
-  const prepared = Array.from({ length: total }, (_, i) => {
-    const { body, headers } = opts.next(i);
-    return { body: Buffer.from(body), headers };
-  });
   const start = performance.now();
   const fire = (i: number, scheduled: number): Promise<void> =>
     new Promise((resolve) => {
