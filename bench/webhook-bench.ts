@@ -4,16 +4,16 @@
  * Probot app with an empty handler, both child processes, same secret, same keep-alive agent
  * settings. The run alternates between the two in segments so drift hits both alike. The load
  * generator runs here, in the bench process (the GitHub double beside it is idle: no worker), and
- * builds and signs every body of the run before the first clock starts; its own lag is reported. CPU time
- * per delivery of each server (and of Redis during our segments) is read from /proc. The worker's
- * intake dispatcher runs beside our app throughout (a child process, no deploy workers), turning
- * each stored delivery into its deploy jobs as production does.
+ * builds and signs every body of the run before the first clock starts; its own lag is reported.
+ * CPU time per delivery of each server (and of Redis during our segments) is read from /proc. The
+ * worker's intake dispatcher runs beside our app throughout (a child process, no deploy workers),
+ * turning each stored delivery into its deploy jobs as production does.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Redis } from 'ioredis';
-import { DEPLOY_QUEUE, INTAKE_STREAM } from '../src/queue/job-types.js';
+import { DEPLOY_QUEUE, intakeKeys } from '../src/queue/job-types.js';
 import { TEST_PRIVATE_KEY_PATH } from '../test/helpers/env.js';
 import { freePort, waitForHttp } from '../test/helpers/processes.js';
 import { BENCH_INSTALLATION, BENCH_OWNER, BENCH_SECRET, BenchStack, REDIS_URL, ROOT, randomSha } from './lib/stack.js';
@@ -130,11 +130,10 @@ export async function runWebhookBench(): Promise<BenchRow[]> {
  */
 async function countEnqueued(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  const count = () => redis.zcard(`${prefix}:${DEPLOY_QUEUE}:waiting-children`);
   try {
     const deadline = Date.now() + 30_000;
-    while ((await redis.hlen(`${prefix}:${INTAKE_STREAM}:pending`)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    return await count();
+    while ((await redis.hlen(intakeKeys(prefix).pending)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    return await redis.zcard(`${prefix}:${DEPLOY_QUEUE}:waiting-children`);
   } finally {
     redis.disconnect();
   }

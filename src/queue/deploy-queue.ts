@@ -7,7 +7,7 @@ import {
   commandJobId,
   DEPLOY_QUEUE,
   deployJobId,
-  INTAKE_STREAM,
+  intakeKeys,
   teardownJobId,
   type CommandJobData,
   type DeployJobData,
@@ -64,8 +64,7 @@ export class DeployQueue {
     this.announce = new Queue<DeployJobData>(ANNOUNCE_QUEUE, { connection: redis, prefix });
     this.flows = new FlowProducer({ connection: redis, prefix });
     this.supersession = new Supersession(redis, prefix ?? 'bull');
-    const stream = `${prefix ?? 'bull'}:${INTAKE_STREAM}`;
-    this.intake = { stream, pending: `${stream}:pending` };
+    this.intake = intakeKeys(prefix ?? 'bull');
   }
 
   /**

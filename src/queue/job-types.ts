@@ -3,6 +3,12 @@ export const ANNOUNCE_QUEUE = 'helvetia-announce';
 /** The Redis stream webhooks are stored in before a worker turns them into jobs. */
 export const INTAKE_STREAM = 'helvetia-intake';
 
+/** The intake stream of a queue prefix, and the hash of the job ids waiting in it. */
+export function intakeKeys(prefix: string): { stream: string; pending: string } {
+  const stream = `${prefix}:${INTAKE_STREAM}`;
+  return { stream, pending: `${stream}:pending` };
+}
+
 /** Where a job acts: one environment of one repository. */
 export interface Target {
   installationId: number;
