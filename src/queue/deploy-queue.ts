@@ -137,6 +137,7 @@ export class DeployQueue {
     await this.announce.remove(`${jobId}-announce`);
     return 're-enqueued';
   }
+
   /**
    * The job's state; a job whose failure is already reported (data.failing) but that is still
    * active for a few more milliseconds is awaited briefly, so the redelivery GitHub users send on
