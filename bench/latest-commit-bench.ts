@@ -31,7 +31,7 @@ export async function runLatestCommitBench(): Promise<BenchRow[]> {
     commit(first, 'first');
     await send(first, 'opened');
     await waitUntil('the first preview', () => stack.concluded(first), 90_000, 100);
-    await stack.waitQuiet(1_500, 30_000);
+    await stack.github.waitQuiet(1_500, 30_000);
     await events.start(stack.docker);
 
     const shas = Array.from({ length: PUSHES }, () => randomSha());
@@ -44,8 +44,9 @@ export async function runLatestCommitBench(): Promise<BenchRow[]> {
     }
     const lastPushAt = Date.now();
     const last = shas.at(-1)!;
-    await waitUntil('every check run concluded', () => shas.every((sha) => stack.concluded(sha)), 240_000, 200);
+    await waitUntil('every check run concluded', () => shas.every((sha) => stack.concluded(sha)), Number(process.env.XWAIT ?? 240_000), 200).catch((e) => { console.error(stack.output().split('\n').filter((l) => /warn|error|could not/i.test(l)).slice(0, 30).join('\n')); throw e; });
     const superseded = shas.slice(0, -1).map((sha) => stack.concluded(sha)!);
+    if (process.env.XDBG) { const i0 = stack.github.calls.findIndex((c) => c.body?.head_sha === shas[0]); const tl = stack.github.calls.slice(i0).filter((c) => c.method !== 'GET').map((c) => `${stack.received.get(c)! - t0} ${c.method} ${c.path.split('/').slice(-2).join('/')} ${c.body?.status ?? c.body?.state ?? ''} ${c.body?.conclusion ?? ''} ${shas.indexOf(c.body?.head_sha)}`); console.error(tl.join('\n')); }
     const supersededDone = Math.max(...superseded.map((c) => stack.received.get(c)!));
     const cancelled = superseded.filter((c) => c.body?.conclusion === 'cancelled' && /^Superseded by /.test(c.body?.output?.title ?? '')).length;
     const lastCheck = stack.concluded(last)!;

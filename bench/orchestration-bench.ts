@@ -76,7 +76,7 @@ async function deployOnce(stack: BenchStack, events: DockerEvents, pr: number): 
   const check = await waitUntil(`check run of ${sha.slice(0, 7)} concluded`, () => stack.concluded(sha), 60_000, 100);
   const spans = check.body?.conclusion === 'success' ? await waitUntil('its Docker events', () => deploySpans(events, { sha, t0, buildLabel: stack.prefix }), 5_000) : undefined;
   if (!spans) throw new Error(`deploy of pr-${pr} concluded ${check.body?.conclusion}: ${check.body?.output?.summary ?? ''}\n${stack.output().slice(-3000)}`);
-  await stack.waitQuiet(1_500, 30_000); // paced GitHub writes (1 s apart) drained: the next deploy starts idle
+  await stack.github.waitQuiet(1_500, 30_000); // paced GitHub writes (1 s apart) drained: the next deploy starts idle
   const total = spans.healthyAt - t0;
   const docker = unionMs([spans.build, spans.container, spans.probe], t0, spans.healthyAt);
   return { total, docker, overhead: total - docker, spans, t0 };

@@ -12,6 +12,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DEPLOY_QUEUE, intakeKeys } from '../src/queue/job-types.js';
 import { TEST_PRIVATE_KEY_PATH } from '../test/helpers/env.js';
@@ -125,16 +126,20 @@ export async function runWebhookBench(): Promise<BenchRow[]> {
 }
 
 /**
- * Deploy jobs made from the app's deliveries (flows wait for their announce child, so they sit in
- * waiting-children), once the dispatcher has emptied the intake (at most 30 s).
+ * Deploy jobs made from the app's deliveries (a flow waits for its announce child in
+ * waiting-children; a deploy superseded within its batch has no child and waits plainly), once
+ * the dispatcher has emptied the intake (at most 30 s).
  */
 async function countEnqueued(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const queue = new Queue(DEPLOY_QUEUE, { connection: redis, prefix });
   try {
     const deadline = Date.now() + 30_000;
     while ((await redis.hlen(intakeKeys(prefix).pending)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    return await redis.zcard(`${prefix}:${DEPLOY_QUEUE}:waiting-children`);
+    const counts = await queue.getJobCounts('waiting', 'waiting-children');
+    return (counts.waiting ?? 0) + (counts['waiting-children'] ?? 0);
   } finally {
+    await queue.close();
     redis.disconnect();
   }
 }

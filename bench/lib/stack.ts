@@ -114,39 +114,10 @@ export class BenchStack {
     return deliver(this.baseUrl, event, payload, { secret: BENCH_SECRET });
   }
 
-  /** Check runs the double saw created for `sha` (their ids). */
-  checkIds(sha: string): number[] {
-    return this.github.find('POST', /\/check-runs$/).filter((c) => c.body?.head_sha === sha && c.responseId !== undefined).map((c) => c.responseId!);
-  }
-
-  /** The PATCH that completed check run `id`, if any. */
-  completion(id: number): RecordedCall | undefined {
-    return this.github.find('PATCH', new RegExp(`/check-runs/${id}$`)).find((c) => c.body?.status === 'completed');
-  }
-
-  /** The completing PATCH of `sha`'s check run, once there is one. */
+  /** The write that completed `sha`'s check run (an update, or a create that made it completed), once there is one. */
   concluded(sha: string): RecordedCall | undefined {
-    for (const id of this.checkIds(sha)) {
-      const done = this.completion(id);
-      if (done) return done;
-    }
-    return undefined;
-  }
-
-  /** Resolves once the double got no call for `quietMs` (bounded by `timeoutMs`): paced GitHub writes have drained. */
-  async waitQuiet(quietMs: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let count = this.github.calls.length;
-    let since = Date.now();
-    while (Date.now() < deadline) {
-      await sleep(100);
-      if (this.github.calls.length !== count) {
-        count = this.github.calls.length;
-        since = Date.now();
-      } else if (Date.now() - since >= quietMs) {
-        return;
-      }
-    }
+    const writes = new Set(this.github.checkRuns({ sha }).flatMap((c) => c.writes));
+    return this.github.checkCompletions().find((c) => writes.has(c));
   }
 
   output(): string {

@@ -51,19 +51,37 @@ export const ACTIONS = {
   approve: { label: 'Approve preview', description: 'Build this fork commit (writers only)', identifier: 'approve' },
 } as const satisfies Record<string, CheckAction>;
 
-export async function completeCheck(
-  octokit: GitHubClient,
-  input: RepoRef & { checkRunId: number; conclusion: CheckConclusion; title: string; summary: string; detailsUrl?: string; actions?: CheckAction[] },
-): Promise<void> {
-  await octokit.rest.checks.update({
+/** How a check run ends: the fields a create or an update sends to conclude it. */
+export interface CheckCompletion {
+  conclusion: CheckConclusion;
+  title: string;
+  summary: string;
+  detailsUrl?: string;
+  actions?: CheckAction[];
+}
+
+const completionFields = (input: CheckCompletion) => ({
+  status: 'completed' as const,
+  conclusion: input.conclusion,
+  completed_at: new Date().toISOString(),
+  ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
+  output: { title: input.title, summary: input.summary },
+  ...(input.actions?.length ? { actions: input.actions } : {}),
+});
+
+export async function completeCheck(octokit: GitHubClient, input: RepoRef & CheckCompletion & { checkRunId: number }): Promise<void> {
+  await octokit.rest.checks.update({ owner: input.owner, repo: input.repo, check_run_id: input.checkRunId, ...completionFields(input) });
+}
+
+/** A check run created already concluded: one write, for a job nothing announced yet (a superseded one). */
+export async function createCompletedCheck(octokit: GitHubClient, input: RepoRef & CheckCompletion & { sha: string; externalId: string }): Promise<number> {
+  const { data } = await octokit.rest.checks.create({
     owner: input.owner,
     repo: input.repo,
-    check_run_id: input.checkRunId,
-    status: 'completed',
-    conclusion: input.conclusion,
-    completed_at: new Date().toISOString(),
-    ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
-    output: { title: input.title, summary: input.summary },
-    ...(input.actions?.length ? { actions: input.actions } : {}),
+    name: CHECK_NAME,
+    head_sha: input.sha,
+    external_id: input.externalId,
+    ...completionFields(input),
   });
+  return data.id;
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit as CoreOctokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
@@ -17,6 +18,11 @@ export interface InstallationClient {
   octokit: GitHubClient;
   /** The installation token, for redaction only: it never leaves the process's memory. */
   token: string;
+  /**
+   * Runs `fn` when the installation's next write turn comes (see WriteQueue); its writes go out
+   * within that turn. For a write whose very need is decided late: by then, it may have none.
+   */
+  turn<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -53,17 +59,19 @@ export function createProbot(config: Config, logger: Logger): Probot {
  * `githubApiUrl`: api.github.com in production, the local double in tests. One per process.
  */
 export class GitHubApp {
-  private readonly clients = new Map<number, GitHubClient>();
+  private readonly clients = new Map<number, { octokit: GitHubClient; writes: WriteQueue }>();
+  /** Set while a turn's function runs: its writes are that turn's, not queued behind it. */
+  private readonly inTurn = new AsyncLocalStorage<true>();
   /** Ranks the writes of the job running now (see WriteQueue); the worker sets them per job. */
   readonly writeRanks = new WriteRanks();
 
   constructor(private readonly config: Pick<Config, 'APP_ID' | 'privateKey' | 'githubApiUrl'>, private readonly logger: Logger) {}
 
-  private client(installationId: number): GitHubClient {
-    let octokit = this.clients.get(installationId);
-    if (!octokit) {
+  private client(installationId: number): { octokit: GitHubClient; writes: WriteQueue } {
+    let client = this.clients.get(installationId);
+    if (!client) {
       const log = this.logger.child({ component: 'octokit', installationId });
-      octokit = new GitHubOctokit({
+      const octokit = new GitHubOctokit({
         baseUrl: this.config.githubApiUrl,
         authStrategy: createAppAuth,
         auth: { appId: Number(this.config.APP_ID), privateKey: this.config.privateKey, installationId },
@@ -83,17 +91,19 @@ export class GitHubApp {
       });
       const writes = new WriteQueue((err) => log.warn({ err }, 'could not rank a GitHub write; sending it as current'));
       octokit.hook.wrap('request', (request, options) =>
-        isQueuedWrite(options.method, options.url) ? writes.schedule(this.writeRanks.current(), async () => request(options)) : request(options),
+        isQueuedWrite(options.method, options.url) && !this.inTurn.getStore() ? writes.schedule(this.writeRanks.current(), async () => request(options)) : request(options),
       );
-      this.clients.set(installationId, octokit);
+      client = { octokit, writes };
+      this.clients.set(installationId, client);
     }
-    return octokit;
+    return client;
   }
 
   /** An installation-authenticated client, with the current token for redaction. */
   async installation(installationId: number): Promise<InstallationClient> {
-    const octokit = this.client(installationId);
+    const { octokit, writes } = this.client(installationId);
     const auth = (await octokit.auth({ type: 'installation' })) as { token: string };
-    return { octokit, token: auth.token };
+    const turn = <T>(fn: () => Promise<T>) => writes.schedule(this.writeRanks.current(), () => this.inTurn.run(true, fn));
+    return { octokit, token: auth.token, turn };
   }
 }

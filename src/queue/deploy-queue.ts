@@ -7,6 +7,7 @@ import {
   commandJobId,
   DEPLOY_QUEUE,
   deployJobId,
+  environmentKey,
   intakeKeys,
   teardownJobId,
   type CommandJobData,
@@ -90,20 +91,25 @@ export class DeployQueue {
 
   /**
    * Creates the entries' BullMQ jobs, all deploy flows in one round trip. Idempotent: job ids are
-   * deterministic and BullMQ ignores one it has.
+   * deterministic and BullMQ ignores one it has. A deploy followed in the same batch by another
+   * deploy or a teardown of its environment was superseded when that one was stored: it gets no
+   * announce child (no queued check run), only the deploy job that reports it cancelled.
    */
   async materialize(entries: IntakeEntry[]): Promise<void> {
     const flows: FlowJob[] = [];
     const others: Promise<unknown>[] = [];
-    for (const entry of entries) {
+    const lastOfEnvironment = new Map<string, number>();
+    entries.forEach((entry, i) => entry.kind !== 'command' && lastOfEnvironment.set(environmentKey(entry.data), i));
+    for (const [i, entry] of entries.entries()) {
       const { jobId } = entry;
       if (entry.kind === 'deploy') {
+        const superseded = lastOfEnvironment.get(environmentKey(entry.data))! > i;
         flows.push({
           name: 'deploy',
           queueName: DEPLOY_QUEUE,
           data: entry.data,
           opts: { ...DEPLOY_JOB_OPTIONS, jobId },
-          children: [{ name: 'announce', queueName: ANNOUNCE_QUEUE, data: entry.data, opts: { ...ANNOUNCE_JOB_OPTIONS, jobId: `${jobId}-announce` } }],
+          ...(superseded ? {} : { children: [{ name: 'announce', queueName: ANNOUNCE_QUEUE, data: entry.data, opts: { ...ANNOUNCE_JOB_OPTIONS, jobId: `${jobId}-announce` } }] }),
         });
       } else if (entry.kind === 'teardown') {
         others.push(this.queue.add('teardown', entry.data, { ...DEPLOY_JOB_OPTIONS, attempts: 3, jobId }));

@@ -58,9 +58,9 @@ export interface CommandJobData extends Target {
 
 export type PipelineJobData = DeployJobData | TeardownJobData | CommandJobData;
 
-/** Return value of the announce job: the queued check run it created. */
+/** Return value of the announce job: the queued check run it created (none for a job superseded by then). */
 export interface AnnounceResult {
-  checkRunId: number;
+  checkRunId?: number;
 }
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);

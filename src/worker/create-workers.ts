@@ -2,7 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createQueuedCheck } from '../github/checks.js';
 import { RANK_CURRENT, RANK_SUPERSEDED } from '../github/write-queue.js';
-import type { DeployQueue } from '../queue/deploy-queue.js';
+import { DEPLOY_JOB_OPTIONS, type DeployQueue } from '../queue/deploy-queue.js';
 import { IntakeDispatcher } from '../queue/intake-dispatcher.js';
 import { ANNOUNCE_QUEUE, DEPLOY_QUEUE, type AnnounceResult, type CommandJobData, type DeployJobData, type PipelineJobData, type TeardownJobData } from '../queue/job-types.js';
 import type { CancelMessage } from '../queue/supersession.js';
@@ -61,13 +61,18 @@ export async function createWorkers(connection: Redis, deps: WorkerDeps, tuning:
   const announce = new Worker<DeployJobData, AnnounceResult>(
     ANNOUNCE_QUEUE,
     async (job) => {
-      const { octokit } = await deps.github(job.data.installationId);
+      const { octokit, turn } = await deps.github(job.data.installationId);
       const parentId = job.parent?.id ?? job.id!.replace(/-announce$/, '');
-      return ranked(deps, job.data, parentId, async () => {
-        const checkRunId = await createQueuedCheck(octokit, { owner: job.data.owner, repo: job.data.repo, sha: job.data.sha, externalId: parentId, detailsUrl: deps.logUrl?.(parentId) });
-        await deps.state.trackCheck({ jobId: parentId, owner: job.data.owner, repo: job.data.repo, installationId: job.data.installationId, checkRunId });
-        return { checkRunId };
-      });
+      // Decided when GitHub's turn comes, which in a burst is long after the job started: a deploy
+      // superseded meanwhile gets no queued check; its deploy job reports it cancelled in one write.
+      return ranked(deps, job.data, parentId, () =>
+        turn(async () => {
+          if (await deps.supersession.supersededBy(job.data, parentId)) return {};
+          const checkRunId = await createQueuedCheck(octokit, { owner: job.data.owner, repo: job.data.repo, sha: job.data.sha, externalId: parentId, detailsUrl: deps.logUrl?.(parentId) });
+          await deps.state.trackCheck({ jobId: parentId, owner: job.data.owner, repo: job.data.repo, installationId: job.data.installationId, checkRunId });
+          return { checkRunId };
+        }),
+      );
     },
     // Announce jobs mostly wait for their turn among GitHub writes (superseded ones last): many
     // may wait at once without holding up the latest push's announce.
@@ -103,7 +108,10 @@ export async function createWorkers(connection: Redis, deps: WorkerDeps, tuning:
     if (pipeline.cancelJob(message.jobId, message.by)) deps.logger.info(message, 'cancelled a superseded deploy');
   });
   if (tuning.reconcileEveryMs) {
-    await queue.queue.upsertJobScheduler('reconcile-previews', { every: tuning.reconcileEveryMs }, { name: 'reconcile', data: {} as PipelineJobData, opts: { removeOnComplete: 10, removeOnFail: 50 } });
+    // BullMQ trims a queue's whole completed (failed) set by the options of the job that just
+    // finished: a count here would delete the deploy jobs' history (duplicate detection) too.
+    const opts = { removeOnComplete: true, removeOnFail: DEPLOY_JOB_OPTIONS.removeOnFail };
+    await queue.queue.upsertJobScheduler('reconcile-previews', { every: tuning.reconcileEveryMs }, { name: 'reconcile', data: {} as PipelineJobData, opts });
   }
   const dispatcher = new IntakeDispatcher({ blocking: connection.duplicate(), queue, logger: deps.logger });
   dispatcher.start();

@@ -1,22 +1,44 @@
-import { ACTIONS, completeCheck, createQueuedCheck, startCheck, type CheckAction, type CheckConclusion } from '../github/checks.js';
+import { ACTIONS, completeCheck, createCompletedCheck, createQueuedCheck, startCheck, type CheckAction, type CheckConclusion } from '../github/checks.js';
 import type { GitHubClient } from '../github/client.js';
 import { createDeployment, setDeploymentStatus } from '../github/deployments.js';
 import { renderPreviewComment, upsertPreviewComment, type PreviewStatus } from '../github/pr-comment.js';
 import type { DeployJobData } from '../queue/job-types.js';
 import type { DeployState } from './deploy-state.js';
 
+/**
+ * When a deploy's progress reports may go out: each waits for its GitHub write turn (`turn`), then
+ * is sent only if the job is still the environment's latest (`current`). A superseded job's
+ * "building" must not reach GitHub after the live deploy's news (the PR comment would go back to
+ * an old commit), nor create a Deployment for a commit that will never be live.
+ */
+export interface ProgressGate {
+  turn: <T>(fn: () => Promise<T>) => Promise<T>;
+  current: () => Promise<boolean>;
+}
+
+export interface ReporterOptions {
+  /** The check run the announce job (or an earlier attempt) created. */
+  checkRunId?: number;
+  logUrl?: string;
+  progress?: ProgressGate;
+}
+
 /** Tells GitHub about one deploy job: its check run, its Deployment and (previews) the PR comment. */
 export class Reporter {
   deploymentId?: number;
+  checkRunId?: number;
+  private readonly logUrl?: string;
 
   constructor(
     private readonly octokit: GitHubClient,
     private readonly data: DeployJobData,
     private readonly jobId: string,
     private readonly state: DeployState,
-    public checkRunId: number | undefined,
-    private readonly logUrl?: string,
-  ) {}
+    private readonly options: ReporterOptions = {},
+  ) {
+    this.checkRunId = options.checkRunId;
+    this.logUrl = options.logUrl;
+  }
 
   private get repoRef() {
     return { owner: this.data.owner, repo: this.data.repo };
@@ -31,19 +53,30 @@ export class Reporter {
     return this.checkRunId;
   }
 
-  /** Check in progress, a Deployment in progress, and the PR comment saying so. */
-  async start(deploymentId?: number): Promise<void> {
-    await startCheck(this.octokit, { ...this.repoRef, checkRunId: await this.ensureCheck(), detailsUrl: this.logUrl });
-    this.deploymentId =
-      deploymentId ??
-      (await createDeployment(this.octokit, {
-        ...this.repoRef,
-        sha: this.data.sha,
-        environment: this.data.environment,
-        description: `helvetia deploy of ${this.data.sha.slice(0, 12)}`,
-      }));
-    await this.deploymentStatus('in_progress', 'Building');
-    await this.comment({ state: 'building', sha: this.data.sha, logUrl: this.logUrl });
+  /** Sends one progress report at its turn; false (nothing sent) once the job is no longer current. */
+  private async progress(report: () => Promise<unknown>): Promise<boolean> {
+    const gate = this.options.progress;
+    if (!gate) return (await report(), true);
+    return gate.turn(async () => (await gate.current()) && (await report(), true));
+  }
+
+  /**
+   * Check in progress, a Deployment in progress, and the PR comment saying so, in that order;
+   * stops at the first report the job is no longer current for. True when all were sent.
+   */
+  async start(deploymentId?: number): Promise<boolean> {
+    const reports = [
+      async () => startCheck(this.octokit, { ...this.repoRef, checkRunId: await this.ensureCheck(), detailsUrl: this.logUrl }),
+      async () => {
+        this.deploymentId =
+          deploymentId ??
+          (await createDeployment(this.octokit, { ...this.repoRef, sha: this.data.sha, environment: this.data.environment, description: `helvetia deploy of ${this.data.sha.slice(0, 12)}` }));
+      },
+      () => this.deploymentStatus('in_progress', 'Building'),
+      () => this.comment({ state: 'building', sha: this.data.sha, logUrl: this.logUrl }),
+    ];
+    for (const report of reports) if (!(await this.progress(report))) return false;
+    return true;
   }
 
   async deploymentStatus(state: 'in_progress' | 'success' | 'failure' | 'inactive', description: string, environmentUrl?: string): Promise<void> {
@@ -63,11 +96,19 @@ export class Reporter {
     return this.data.pullRequest === undefined ? [ACTIONS.redeploy] : [ACTIONS.redeploy, ACTIONS.destroy];
   }
 
-  /** Concludes the check run, then the deployment (cancelled → inactive, failures → failure). */
+  /**
+   * Concludes the check run, then the deployment (cancelled → inactive, failures → failure). A job
+   * with no check run yet (superseded before its announce's turn, or GitHub was down then) gets
+   * one created concluded: one write instead of a queued check and its update.
+   */
   async conclude(conclusion: CheckConclusion, title: string, summary: string, environmentUrl?: string): Promise<void> {
-    const checkRunId = await this.ensureCheck();
-    await completeCheck(this.octokit, { ...this.repoRef, checkRunId, conclusion, title, summary, detailsUrl: this.logUrl, actions: this.actionsFor(conclusion) });
-    await this.state.untrackCheck(this.jobId);
+    const completion = { conclusion, title, summary, detailsUrl: this.logUrl, actions: this.actionsFor(conclusion) };
+    if (this.checkRunId === undefined) {
+      this.checkRunId = await createCompletedCheck(this.octokit, { ...this.repoRef, sha: this.data.sha, externalId: this.jobId, ...completion });
+    } else {
+      await completeCheck(this.octokit, { ...this.repoRef, checkRunId: this.checkRunId, ...completion });
+      await this.state.untrackCheck(this.jobId);
+    }
     const state = conclusion === 'success' ? 'success' : conclusion === 'cancelled' || conclusion === 'neutral' ? 'inactive' : 'failure';
     await this.deploymentStatus(state, title, environmentUrl);
   }

@@ -60,13 +60,17 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
   const data = job.data;
   const jobId = job.id!;
   const logger = deps.logger.child({ jobId, deliveryId: data.deliveryId, sha: data.sha, repository: data.repository, environment: data.environment });
-  const { octokit, token } = await deps.github(data.installationId);
+  const { octokit, token, turn } = await deps.github(data.installationId);
   const children = Object.values(await job.getChildrenValues<AnnounceResult>());
   const logUrl = deps.logUrl?.(jobId);
-  const reporter = new Reporter(octokit, data, jobId, deps.state, data.checkRunId ?? children[0]?.checkRunId, logUrl);
-  const markConcluded = (failing = false) => job.updateData({ ...job.data, checkRunId: reporter.checkRunId, concluded: true, failing });
   const cancel = new AbortController();
   jobSignal.addEventListener('abort', () => cancel.abort(new SupersededError(String(jobSignal.reason ?? 'a newer deploy'))), { once: true });
+  const reporter = new Reporter(octokit, data, jobId, deps.state, {
+    checkRunId: data.checkRunId ?? children[0]?.checkRunId,
+    logUrl,
+    progress: { turn, current: async () => !cancel.signal.aborted && (await deps.supersession.supersededBy(data, jobId)) === undefined },
+  });
+  const markConcluded = (failing = false) => job.updateData({ ...job.data, checkRunId: reporter.checkRunId, concluded: true, failing });
   const assertLatest = async () => {
     if (cancel.signal.aborted) throw cancel.signal.reason;
     const by = await deps.supersession.supersededBy(data, jobId);
@@ -105,7 +109,9 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
   await deps.logSink?.open(jobId, { repository: data.repository, sha: data.sha, environment: data.environment, commitUrl: commitUrl(deps.config, data.repository, data.sha), secrets: [token] });
   await deps.logSink?.setStatus(jobId, 'building');
   // GitHub paces writes (a second apart): report progress alongside the build, never in its way.
-  const announced = reporter.start(data.deploymentId).then(() => job.updateData({ ...data, checkRunId: reporter.checkRunId, deploymentId: reporter.deploymentId }));
+  const reported = reporter.start(data.deploymentId);
+  // Kept in the job for a retry or a stalled re-run to reuse the check run and Deployment.
+  const announced = reported.then(() => job.updateData({ ...data, checkRunId: reporter.checkRunId, deploymentId: reporter.deploymentId }));
   announced.catch(() => undefined); // awaited below; this only defers the rejection
   logger.info('deploy started');
   log.step(`deploying ${data.repository}@${data.sha} to ${data.environment} (attempt ${job.attemptsMade + 1})${gate.approvedBy ? `, approved by @${gate.approvedBy}` : ''}`);
@@ -169,7 +175,8 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     await deps.logSink?.end(jobId, outcome.conclusion);
     if (cancelled) {
       await reportCancelled(async () => {
-        await announced;
+        // Not `announced`: the job is over by the time a superseded job's reports get their turn.
+        await reported;
         await reporter.conclude('cancelled', outcome.title, summary);
       });
       await markConcluded();

@@ -15,7 +15,9 @@ describe('fault drill: worker SIGKILL mid-deploy', () => {
 
   /** Only the live deployment is left: one app container, its image, no probe or build container. */
   async function expectOnlyLive(sha: string): Promise<void> {
-    await waitFor('only the live deployment left', async () => (await stack.repoContainers(repo)).length === 1, 40_000).catch(() => undefined);
+    // The previous containers go first, then their images (retire, or the reconcile after a kill): wait for both.
+    const settled = async () => (await stack.repoContainers(repo)).length === 1 && (await stack.repoImages(repo)).length === 1;
+    await waitFor('only the live deployment left', settled, 40_000).catch(() => undefined);
     const containers = await stack.repoContainers(repo);
     expect(containers.map((c) => `${c.Labels['cloud.helvetia.role']}:${c.State}:${c.Labels['cloud.helvetia.sha']}`)).toEqual([`app:running:${sha}`]);
     const images = await stack.repoImages(repo);

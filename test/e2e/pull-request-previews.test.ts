@@ -14,29 +14,13 @@ describe('pull request previews, end to end (app and worker processes, real Redi
   const bot = new BotUnderTest('e2e-previews', { WORKER_CONCURRENCY: '2', RECONCILE_INTERVAL_SECONDS: '5' });
   const { github, prefix, network } = bot;
   const d = bot.docker;
-  const completed = () => github.find('PATCH', /\/check-runs\/\d+$/).filter((c) => c.body.status === 'completed');
-  const createdChecks = () => github.find('POST', /\/check-runs$/);
   const serve = async (environment: number) =>
     (await runInNetwork(d, network, ['sh', '-c', `timeout 5 wget -q -O- http://pr-${environment}--${REPO}--${OWNER}:8080/ 2>&1 || echo NOANSWER`], { 'hvtest.tmp': prefix })).output.trim();
   const previewContainers = (n: number) => d.listContainers({ all: true, filters: { label: [`cloud.helvetia.repository=${FULL}`, `cloud.helvetia.environment=pr-${n}`] } });
   const send = (event: string, payload: unknown) => deliver(bot.baseUrl, event, payload, { secret: bot.secret });
   const waitForCheck = async (sha: string, status = 'completed') => {
-    await expect.poll(() => {
-      const created = createdChecks().filter((c) => c.body.head_sha === sha).length;
-      return created > 0 && completed().length > 0 ? lastCheckOf(sha)?.status : undefined;
-    }, { timeout: 120_000, interval: 250 }).toBe(status);
-    return lastCheckOf(sha)!;
-  };
-  /** Check runs are created (POST) then updated (PATCH /check-runs/:id); the double numbers ids in order. */
-  const checkIdOf = (sha: string): number[] => {
-    const ids: number[] = [];
-    for (const call of github.calls) if (call.method === "POST" && /\/check-runs$/.test(call.path) && call.body.head_sha === sha && call.responseId !== undefined) ids.push(call.responseId);
-    return ids;
-  };
-  const lastCheckOf = (sha: string) => {
-    const ids = checkIdOf(sha);
-    const updates = ids.flatMap((id) => github.checkRunUpdates(id));
-    return updates.at(-1);
+    await expect.poll(() => github.checkOf(sha)?.status, { timeout: 120_000, interval: 250 }).toBe(status);
+    return github.checkOf(sha);
   };
 
   beforeAll(async () => {
@@ -76,9 +60,15 @@ describe('pull request previews, end to end (app and worker processes, real Redi
   it('latest commit wins: a burst of 20 synchronize events deploys only the last SHA and cancels the rest', async () => {
     const shas = Array.from({ length: 20 }, () => randomSha());
     shas.forEach((sha, i) => github.addCommit(OWNER, REPO, sha, { ...httpSite(`burst ${i}`), Dockerfile: `FROM helvetia-base:latest\nCOPY www /www\nRUN sleep 1\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n` }));
+    // The burst starts on an idle write queue: the first commit's job starts building (and reporting) at once.
+    await github.waitQuiet(1_500, 60_000);
+    const deliveries: { id: string; payload: unknown }[] = [];
     for (const [i, sha] of shas.entries()) {
       github.pulls.set(`${FULL}#1`, { state: 'open', headSha: sha, headRepo: FULL, baseRepo: FULL });
-      expect((await send('pull_request', pullRequestPayload({ action: 'synchronize', owner: OWNER, repo: REPO, number: 1, sha, installationId: INSTALLATION }))).status).toBe(200);
+      const payload = pullRequestPayload({ action: 'synchronize', owner: OWNER, repo: REPO, number: 1, sha, installationId: INSTALLATION });
+      const answer = await send('pull_request', payload);
+      expect(answer.status).toBe(200);
+      deliveries.push({ id: answer.deliveryId, payload });
       if (i < shas.length - 1) await new Promise((r) => setTimeout(r, 100));
     }
     const last = shas.at(-1)!;
@@ -93,13 +83,25 @@ describe('pull request previews, end to end (app and worker processes, real Redi
     const burst = github.calls.slice(github.calls.findIndex((c) => c.method === 'POST' && c.path.endsWith('/check-runs') && shas.includes(c.body.head_sha)));
     const creates = burst.filter((c) => c.method === 'POST' && c.path.endsWith('/check-runs')).map((c) => c.body.head_sha);
     expect(creates.indexOf(last)).toBeLessThan(creates.findLastIndex((sha) => sha !== last));
-    const conclusions = burst.filter((c) => c.method === 'PATCH' && c.body.status === 'completed').map((c) => c.body.conclusion);
+    const completions = new Set(github.checkCompletions());
+    const conclusions = burst.filter((c) => completions.has(c)).map((c) => c.body.conclusion);
     expect(conclusions.indexOf('success')).toBeGreaterThanOrEqual(0);
     expect(conclusions.indexOf('success')).toBeLessThan(conclusions.lastIndexOf('cancelled'));
     expect(await serve(1)).toBe('burst 19');
     const live = await previewContainers(1);
     expect(live.map((c) => c.Labels['cloud.helvetia.sha'])).toEqual([last]);
+    // The one comment shows the live commit: no superseded job's "building" came after its news.
     expect(github.commentsOn(FULL, 1)).toHaveLength(1);
+    expect(github.commentsOn(FULL, 1)[0]).toContain('✅ deployed');
+    expect(github.commentsOn(FULL, 1)[0]).toContain(last.slice(0, 12));
+    // Nor did one create a Deployment: only the live commit's exists among the burst's.
+    expect(github.deployments.filter((d) => shas.includes(d.sha)).map((d) => d.sha)).toEqual([last]);
+    // The reconciler ran meanwhile (every 5 s here) without deleting the burst's job history: a
+    // redelivery of the first push is still a duplicate, not a new deploy of an old commit.
+    const first = deliveries[0]!;
+    expect((await deliver(bot.baseUrl, 'pull_request', first.payload, { secret: bot.secret, deliveryId: first.id })).status).toBe(200);
+    const verdict = () => bot.app.output().split('\n').filter((line) => line.includes(first.id) && line.includes('pull request job enqueued'))[1];
+    await expect.poll(verdict, { timeout: 10_000 }).toContain('"status":"duplicate"');
   });
 
   it('closing the PR removes containers and images, marks the Deployment inactive and updates the comment', async () => {
@@ -145,7 +147,7 @@ describe('pull request previews, end to end (app and worker processes, real Redi
     expect(github.find('GET', new RegExp(`/tarball/${sha}$`))).toHaveLength(0);
 
     await send('issue_comment', prCommentPayload({ owner: OWNER, repo: REPO, number: 3, body: '/preview', user: 'maintainer', commentId: 502, installationId: INSTALLATION }));
-    await expect.poll(() => completed().filter((c) => c.body.conclusion === 'success' && checkIdOf(sha).includes(Number(c.path.split('/').pop()))).length, { timeout: 120_000, interval: 250 }).toBe(1);
+    await expect.poll(() => github.checkRuns({ sha }).filter((c) => c.state.conclusion === 'success').length, { timeout: 120_000, interval: 250 }).toBe(1);
     expect(github.find('POST', /\/issues\/comments\/502\/reactions$/).map((c) => c.body.content)).toEqual(['rocket']);
     expect(await serve(3)).toBe('from a fork');
   });

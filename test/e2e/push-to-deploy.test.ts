@@ -30,7 +30,7 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
   const SECRET = bot.secret;
 
   const deployStatuses = () => github.find('POST', /\/deployments\/\d+\/statuses$/).map((c) => c.body);
-  const completedChecks = () => github.find('PATCH', /\/check-runs\/\d+$/).filter((c) => c.body.status === 'completed');
+  const completedChecks = () => github.checkCompletions();
   const served = async () => (await runInNetwork(d, network, ['timeout', '5', 'wget', '-q', '-O-', `http://${alias}:8080/`], { 'hvtest.tmp': prefix })).output.trim();
   const appContainers = () => d.listContainers({ filters: { label: [repoFilter, 'cloud.helvetia.role=app'] } });
 

@@ -12,6 +12,17 @@ export interface RecordedCall {
   responseId?: number;
 }
 
+/** One check run as GitHub would show it: its create and every update merged, in order. */
+export interface CheckRunState {
+  id: number;
+  /** owner/repo */
+  repository: string;
+  sha: string;
+  state: any;
+  /** The POST that created it and each PATCH, in order. */
+  writes: RecordedCall[];
+}
+
 /**
  * A local stand-in for the GitHub REST API (as GHE at /api/v3), over real HTTP on 127.0.0.1:
  * installation tokens, tarballs (with GitHub's 302 to an archive host), check runs, deployments.
@@ -28,6 +39,7 @@ export class GitHubDouble {
   /** Issue comments by id. */
   readonly comments = new Map<number, { issue: string; body: string }>();
   readonly deployments: { id: number; repo: string; environment: string; sha: string }[] = [];
+  private readonly checks = new Map<number, CheckRunState>();
   private server?: Server;
   private nextId = 1000;
   port = 0;
@@ -62,6 +74,17 @@ export class GitHubDouble {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  /** Resolves once no call came for `quietMs` (at most `timeoutMs`): the bot's paced GitHub writes have drained. */
+  async waitQuiet(quietMs: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let count = this.calls.length;
+    let since = Date.now();
+    while (Date.now() < deadline && Date.now() - since < quietMs) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (this.calls.length !== count) [count, since] = [this.calls.length, Date.now()];
+    }
+  }
+
   find(method: string, pattern: RegExp): RecordedCall[] {
     return this.calls.filter((c) => c.method === method && pattern.test(c.path));
   }
@@ -87,12 +110,18 @@ export class GitHubDouble {
       if (!files) return { status: 404, body: { message: 'Not Found' } };
       return { status: 200, body: await githubTarball(m[1]!, m[2]!, m[3]!, files), headers: { 'content-type': 'application/x-gzip' } };
     }
-    if ((m = path.match(/^\/api\/v3\/repos\/[^/]+\/[^/]+\/check-runs$/)) && req.method === 'POST') {
-      call.responseId = this.nextId++;
-      return { status: 201, body: { id: call.responseId, ...call.body } };
+    if ((m = path.match(/^\/api\/v3\/repos\/([^/]+\/[^/]+)\/check-runs$/)) && req.method === 'POST') {
+      const id = (call.responseId = this.nextId++);
+      this.checks.set(id, { id, repository: m[1]!, sha: call.body.head_sha, state: { ...call.body }, writes: [call] });
+      return { status: 201, body: { id, ...call.body } };
     }
     if ((m = path.match(/^\/api\/v3\/repos\/[^/]+\/[^/]+\/check-runs\/(\d+)$/)) && req.method === 'PATCH') {
-      return { status: 200, body: { id: Number(m[1]), ...call.body } };
+      const check = this.checks.get(Number(m[1]));
+      // Ids a test planted in the bot's state (never created here) are updated blindly, as before.
+      if (!check) return { status: 200, body: { id: Number(m[1]), ...call.body } };
+      check.state = { ...check.state, ...call.body };
+      check.writes.push(call);
+      return { status: 200, body: { id: check.id, ...check.state } };
     }
     if ((m = path.match(/^\/api\/v3\/repos\/([^/]+\/[^/]+)\/deployments$/)) && req.method === 'POST') {
       const id = this.nextId++;
@@ -140,6 +169,25 @@ export class GitHubDouble {
   /** The bot comments on a pull request. */
   commentsOn(repository: string, pullRequest: number): string[] {
     return [...this.comments.values()].filter((c) => c.issue === `${repository}#${pullRequest}`).map((c) => c.body);
+  }
+
+  /** Check runs created, in order; optionally of one repository (owner/repo) and commit. */
+  checkRuns(filter: { repository?: string; sha?: string } = {}): CheckRunState[] {
+    return [...this.checks.values()].filter((c) => (!filter.repository || c.repository === filter.repository) && (!filter.sha || c.sha === filter.sha));
+  }
+
+  /** The latest check run of a commit as it stands now. */
+  checkOf(sha: string): any {
+    return this.checkRuns({ sha }).at(-1)?.state;
+  }
+
+  /**
+   * Every write that left a check run completed, in order: an update, or a create that made it
+   * completed at once (a superseded deploy's); optionally of one repository (owner/repo).
+   */
+  checkCompletions(repository?: string): RecordedCall[] {
+    const mine = new Set(this.checkRuns({ repository }).flatMap((c) => c.writes));
+    return this.calls.filter((c) => mine.has(c) && c.body?.status === 'completed');
   }
 
   /** The check-run updates for one check run id, in order. */

@@ -87,7 +87,7 @@ export class PipelineHarness {
   }
 
   completedChecks(): any[] {
-    return this.github.find('PATCH', /\/check-runs\/\d+$/).filter((c) => c.body.status === 'completed').map((c) => c.body);
+    return this.github.checkCompletions().map((c) => c.body);
   }
 
   /** Enqueues a deploy of `sha` (files registered first) and resolves with its concluded check run. */

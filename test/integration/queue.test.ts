@@ -73,8 +73,34 @@ describe('deploy queue on real Redis', () => {
     await dispatched(redis, queue, first.jobId);
     // After the dispatch the job exists: a late duplicate is still one.
     expect(await queue.enqueue(jobData('delivery-2'))).toEqual({ jobId: first.jobId, status: 'duplicate' });
-    const counts = await queue.queue.getJobCounts('waiting-children');
-    expect(counts['waiting-children']).toBe(3);
+    // Three deploy jobs (a flow each, or a plain job for one superseded within its dispatch batch).
+    const counts = await queue.queue.getJobCounts('waiting', 'waiting-children');
+    expect(counts.waiting! + counts['waiting-children']!).toBe(3);
+  });
+
+  it('a deploy superseded within its dispatch batch gets no announce child; the last of each environment does', async () => {
+    const own = new DeployQueue(redis, { prefix: `${prefix}-batch` });
+    const announce = new Queue(ANNOUNCE_QUEUE, { connection: redis, prefix: `${prefix}-batch` });
+    closers.push(async () => {
+      await own.queue.obliterate({ force: true });
+      await announce.obliterate({ force: true });
+      await Promise.all([own.close(), announce.close()]);
+    });
+    const deploy = (id: string, environment: string) => ({ kind: 'deploy' as const, jobId: id, data: { ...jobData(id), environment } });
+    await own.materialize([
+      deploy('prod-old', 'production'),
+      deploy('pr-old', 'pr-1'),
+      deploy('prod-new', 'production'),
+      { kind: 'teardown', jobId: 'pr-teardown', data: { ...jobData('t'), environment: 'pr-1', reason: 'closed' } },
+      deploy('other-repo', 'production-elsewhere'),
+    ]);
+    const state = async (id: string) => (await own.queue.getJob(id))?.getState();
+    expect(await state('prod-old')).toBe('waiting');
+    expect(await state('pr-old')).toBe('waiting');
+    expect(await state('prod-new')).toBe('waiting-children');
+    expect(await state('other-repo')).toBe('waiting-children');
+    expect(await state('pr-teardown')).toBe('waiting');
+    expect((await announce.getJobs(['waiting'])).map((j) => j.id).sort()).toEqual(['other-repo-announce', 'prod-new-announce']);
   });
 
   it('ids never contain ":" whatever the delivery header says', () => {

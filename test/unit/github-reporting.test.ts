@@ -8,6 +8,7 @@ import { downloadTarball } from '../../src/github/tarball.js';
 import { packContext, readSourceArchive, sourceFile } from '../../src/github/build-context.js';
 import { TEST_PRIVATE_KEY } from '../helpers/env.js';
 import { githubTarball } from '../helpers/tarball.js';
+import { Reporter } from '../../src/worker/reporter.js';
 
 const API = 'https://api.github.com';
 const app = () => new GitHubApp({ APP_ID: '1', privateKey: TEST_PRIVATE_KEY, githubApiUrl: API }, createLogger({ level: 'silent' }));
@@ -35,6 +36,43 @@ describe('GitHub reporting (nock)', () => {
     expect(id).toBe(77);
     await startCheck(octokit, { owner: 'o', repo: 'r', checkRunId: id });
     await completeCheck(octokit, { owner: 'o', repo: 'r', checkRunId: id, conclusion: 'success', title: 't', summary: 'sum' });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('a job with no check run yet concludes in one write: the check run created completed', async () => {
+    const state = { untracked: [] as string[], untrackCheck: async (id: string) => void state.untracked.push(id) };
+    const scope = nock(API)
+      .post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
+      .post('/repos/o/r/check-runs', (b) => b.status === 'completed' && b.conclusion === 'cancelled' && b.head_sha === 'abc' && b.external_id === 'job-2' && b.output.title === 'Superseded by 1234567' && b.details_url === 'http://logs/job-2' && b.actions[0].identifier === 'redeploy')
+      .reply(201, { id: 78 })
+      .patch('/repos/o/r/check-runs/79', (b) => b.status === 'completed' && b.conclusion === 'failure')
+      .reply(200, {});
+    const { octokit } = await app().installation(9);
+    const data = { deliveryId: 'd', installationId: 9, owner: 'o', repo: 'r', repository: 'o/r', environment: 'production', sha: 'abc', ref: 'refs/heads/main', enqueuedAt: 0 };
+    const fresh = new Reporter(octokit, data, 'job-2', state as never, { logUrl: 'http://logs/job-2' });
+    await fresh.conclude('cancelled', 'Superseded by 1234567', 'summary');
+    expect(fresh.checkRunId).toBe(78);
+    // One the announce created is updated, and no longer tracked as open.
+    const announced = new Reporter(octokit, data, 'job-3', state as never, { checkRunId: 79 });
+    await announced.conclude('failure', 'Build failed', 'summary');
+    expect(state.untracked).toEqual(['job-3']);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('sends progress reports at their turn only while the job is current, and stops at the first it is not', async () => {
+    const scope = nock(API)
+      .post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
+      .patch('/repos/o/r/check-runs/80', (b) => b.status === 'in_progress').reply(200, {});
+    const { octokit, turn } = await app().installation(9);
+    const data = { deliveryId: 'd', installationId: 9, owner: 'o', repo: 'r', repository: 'o/r', environment: 'pr-4', pullRequest: 4, sha: 'abc', ref: 'refs/heads/x', enqueuedAt: 0 };
+    const answers = [true, false];
+    let turns = 0;
+    const gate = { turn: <T>(fn: () => Promise<T>) => (turns++, turn(fn)), current: async () => answers.shift() ?? true };
+    const reporter = new Reporter(octokit, data, 'job-4', {} as never, { checkRunId: 80, progress: gate });
+    // Superseded after the check went in progress: no Deployment, no status, no "building" comment.
+    expect(await reporter.start()).toBe(false);
+    expect(reporter.deploymentId).toBeUndefined();
+    expect(turns).toBe(2);
     expect(scope.isDone()).toBe(true);
   });
 

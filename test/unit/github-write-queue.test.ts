@@ -112,4 +112,30 @@ describe('GitHubApp write ordering (nock)', () => {
     expect(order).toEqual(['token', 'first write', 'read', 'current write', 'superseded write']);
     expect(scope.isDone()).toBe(true);
   });
+
+  it("runs a turn's function in its place among the writes; its own write goes out within the turn, and a turn may make none", async () => {
+    const order: string[] = [];
+    const scope = nock(API)
+      .post('/app/installations/3/access_tokens').reply(201, { token: 'ghs_t', expires_at: new Date(Date.now() + 3600e3).toISOString() })
+      .patch('/repos/o/r/check-runs/1').delay(150).reply(200, () => (order.push('earlier write'), {}))
+      .post('/repos/o/r/check-runs').reply(201, () => (order.push('write in turn'), { id: 9 }))
+      .patch('/repos/o/r/check-runs/2').reply(200, () => (order.push('later write'), {}));
+    const app = new GitHubApp({ APP_ID: '1', privateKey: TEST_PRIVATE_KEY, githubApiUrl: API }, createLogger({ level: 'silent' }));
+    const { octokit, turn } = await app.installation(3);
+    const earlier = octokit.rest.checks.update({ owner: 'o', repo: 'r', check_run_id: 1, status: 'in_progress' });
+    await new Promise((r) => setTimeout(r, 30));
+    let decidedWhileEarlierPending: boolean | undefined;
+    // Decided when its turn comes: after the earlier write answered, not when it was asked for.
+    const skipped = turn(async () => {
+      decidedWhileEarlierPending = !order.includes('earlier write');
+      return 'no write';
+    });
+    const writing = turn(async () => (await octokit.rest.checks.create({ owner: 'o', repo: 'r', name: 'n', head_sha: 'abc' })).data.id);
+    const later = octokit.rest.checks.update({ owner: 'o', repo: 'r', check_run_id: 2, status: 'completed', conclusion: 'success' });
+    expect(await Promise.all([skipped, writing])).toEqual(['no write', 9]);
+    await Promise.all([earlier, later]);
+    expect(decidedWhileEarlierPending).toBe(false);
+    expect(order).toEqual(['earlier write', 'write in turn', 'later write']);
+    expect(scope.isDone()).toBe(true);
+  });
 });
