@@ -60,8 +60,8 @@ export function createProbot(config: Config, logger: Logger): Probot {
  */
 export class GitHubApp {
   private readonly clients = new Map<number, { octokit: GitHubClient; writes: WriteQueue }>();
-  /** Set while a turn's function runs: its writes are that turn's, not queued behind it. */
-  private readonly inTurn = new AsyncLocalStorage<true>();
+  /** The write queue whose turn is running now: that installation's writes belong to the turn, not behind it. */
+  private readonly inTurn = new AsyncLocalStorage<WriteQueue>();
   /** Ranks the writes of the job running now (see WriteQueue); the worker sets them per job. */
   readonly writeRanks = new WriteRanks();
 
@@ -91,7 +91,7 @@ export class GitHubApp {
       });
       const writes = new WriteQueue((err) => log.warn({ err }, 'could not rank a GitHub write; sending it as current'));
       octokit.hook.wrap('request', (request, options) =>
-        isQueuedWrite(options.method, options.url) && !this.inTurn.getStore() ? writes.schedule(this.writeRanks.current(), async () => request(options)) : request(options),
+        isQueuedWrite(options.method, options.url) && this.inTurn.getStore() !== writes ? writes.schedule(this.writeRanks.current(), async () => request(options)) : request(options),
       );
       client = { octokit, writes };
       this.clients.set(installationId, client);
@@ -103,7 +103,7 @@ export class GitHubApp {
   async installation(installationId: number): Promise<InstallationClient> {
     const { octokit, writes } = this.client(installationId);
     const auth = (await octokit.auth({ type: 'installation' })) as { token: string };
-    const turn = <T>(fn: () => Promise<T>) => writes.schedule(this.writeRanks.current(), () => this.inTurn.run(true, fn));
+    const turn = <T>(fn: () => Promise<T>) => writes.schedule(this.writeRanks.current(), () => this.inTurn.run(writes, fn));
     return { octokit, token: auth.token, turn };
   }
 }
