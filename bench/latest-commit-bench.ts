@@ -44,9 +44,8 @@ export async function runLatestCommitBench(): Promise<BenchRow[]> {
     }
     const lastPushAt = Date.now();
     const last = shas.at(-1)!;
-    await waitUntil('every check run concluded', () => shas.every((sha) => stack.concluded(sha)), Number(process.env.XWAIT ?? 240_000), 200).catch((e) => { console.error(stack.output().split('\n').filter((l) => /warn|error|could not/i.test(l)).slice(0, 30).join('\n')); throw e; });
+    await waitUntil('every check run concluded', () => shas.every((sha) => stack.concluded(sha)), 240_000, 200);
     const superseded = shas.slice(0, -1).map((sha) => stack.concluded(sha)!);
-    if (process.env.XDBG) { const i0 = stack.github.calls.findIndex((c) => c.body?.head_sha === shas[0]); const tl = stack.github.calls.slice(i0).filter((c) => c.method !== 'GET').map((c) => `${stack.received.get(c)! - t0} ${c.method} ${c.path.split('/').slice(-2).join('/')} ${c.body?.status ?? c.body?.state ?? ''} ${c.body?.conclusion ?? ''} ${shas.indexOf(c.body?.head_sha)}`); console.error(tl.join('\n')); }
     const supersededDone = Math.max(...superseded.map((c) => stack.received.get(c)!));
     const cancelled = superseded.filter((c) => c.body?.conclusion === 'cancelled' && /^Superseded by /.test(c.body?.output?.title ?? '')).length;
     const lastCheck = stack.concluded(last)!;
