@@ -65,17 +65,22 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
   const logUrl = deps.logUrl?.(jobId);
   const cancel = new AbortController();
   jobSignal.addEventListener('abort', () => cancel.abort(new SupersededError(String(jobSignal.reason ?? 'a newer deploy'))), { once: true });
+  /** Why this job is no longer the environment's latest (a cancel message, or Redis says so); undefined while it is. */
+  const replaced = async (): Promise<unknown> => {
+    if (cancel.signal.aborted) return cancel.signal.reason;
+    const by = await deps.supersession.supersededBy(data, jobId);
+    return by ? new SupersededError(by) : undefined;
+  };
+  const assertLatest = async () => {
+    const reason = await replaced();
+    if (reason) throw reason;
+  };
   const reporter = new Reporter(octokit, data, jobId, deps.state, {
     checkRunId: data.checkRunId ?? children[0]?.checkRunId,
     logUrl,
-    progress: { turn, current: async () => !cancel.signal.aborted && (await deps.supersession.supersededBy(data, jobId)) === undefined },
+    progress: { turn, current: async () => (await replaced()) === undefined },
   });
   const markConcluded = (failing = false) => job.updateData({ ...job.data, checkRunId: reporter.checkRunId, concluded: true, failing });
-  const assertLatest = async () => {
-    if (cancel.signal.aborted) throw cancel.signal.reason;
-    const by = await deps.supersession.supersededBy(data, jobId);
-    if (by) throw new SupersededError(by);
-  };
 
   // A superseded job's reports wait behind the live deploy's GitHub writes: hand them off so this
   // worker slot is free for the live deploy at once (BackgroundReports; inline without it).
