@@ -12,7 +12,7 @@ import { TEST_PRIVATE_KEY_PATH } from '../../test/helpers/env.js';
 import { GitHubDouble, type RecordedCall } from '../../test/helpers/github-double.js';
 import { freePort, startCli, waitForHttp, type RunningProcess } from '../../test/helpers/processes.js';
 import { deliver } from '../../test/helpers/webhooks.js';
-import { removeLabelled } from '../../test/helpers/docker.js';
+import { createEdgeNetwork, removeLabelled } from '../../test/helpers/docker.js';
 import { deleteRedisPrefix, stopProcess } from './cleanup.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -91,7 +91,7 @@ export class BenchStack {
 
   async start(roles: { app?: boolean; worker?: boolean } = {}): Promise<void> {
     await this.github.start();
-    await this.docker.createNetwork({ Name: this.network, Labels: { 'hvbench.tmp': this.prefix } });
+    await createEdgeNetwork(this.docker, this.network, { 'hvbench.tmp': this.prefix });
     this.networkCreated = true;
     this.port = await freePort();
     this.baseUrl = `http://127.0.0.1:${this.port}`;

@@ -112,6 +112,9 @@ export class DockerodeEngine implements DockerEngine {
       state: c.State,
       created: c.Created,
       labels: c.Labels ?? {},
+      addresses: Object.fromEntries(
+        Object.entries(c.NetworkSettings?.Networks ?? {}).flatMap(([name, n]) => (n.IPAddress ? [[name, n.IPAddress]] : [])),
+      ),
     }));
   }
 
@@ -133,8 +136,12 @@ export class DockerodeEngine implements DockerEngine {
     }
   }
 
-  async connectNetwork(containerId: string, network: string, aliases: string[]): Promise<void> {
-    await this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: { Aliases: aliases } });
+  async connectNetwork(containerId: string, network: string, endpoint: { aliases?: string[]; ipv4?: string }): Promise<void> {
+    const EndpointConfig = {
+      ...(endpoint.aliases ? { Aliases: endpoint.aliases } : {}),
+      ...(endpoint.ipv4 ? { IPAMConfig: { IPv4Address: endpoint.ipv4 } } : {}),
+    };
+    await this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig });
   }
 
   async ping(): Promise<void> {

@@ -35,6 +35,8 @@ export interface ContainerSummary {
   state: string;
   created: number;
   labels: Record<string, string>;
+  /** IPv4 address per network the container is attached to. */
+  addresses: Record<string, string>;
 }
 
 /** Raised when a build fails; `message` is the builder's own error line. */
@@ -83,7 +85,10 @@ export interface DockerEngine {
   networkExists(name: string): Promise<boolean>;
   /** Takes a container off a network (it stops receiving traffic) without stopping it. */
   disconnectNetwork(containerId: string, network: string): Promise<void>;
-  /** Joins a running container to a network under the given DNS aliases. */
-  connectNetwork(containerId: string, network: string, aliases: string[]): Promise<void>;
+  /**
+   * Joins a running container to a network under the given DNS aliases; at `ipv4` when given,
+   * which dockerd allows only on a network whose subnet was configured when it was created.
+   */
+  connectNetwork(containerId: string, network: string, endpoint: { aliases?: string[]; ipv4?: string }): Promise<void>;
   ping(): Promise<void>;
 }

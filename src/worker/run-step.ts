@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load-config.js';
 import { appContainerSpec } from '../docker/container-spec.js';
 import type { ContainerSummary, DockerEngine } from '../docker/engine.js';
+import { retire, switchOver } from './switch-over.js';
 import { LABEL, ownedFilters, ownershipLabels, type DeploymentIdentity } from '../docker/labels.js';
 import { traefikLabels } from '../docker/traefik-labels.js';
 import { DockerRefusedError, dockerMessage } from './deploy-errors.js';
@@ -39,7 +40,7 @@ export interface RunResult {
   containerId: string;
   healthMs: number;
   /**
-   * Drains, stops and removes the previous containers, which already left the network. Called
+   * Drains, stops and removes the previous containers, which already left the environment's alias. Called
    * once the deploy is reported: an app that ignores SIGTERM costs its stop timeout, not the
    * user's wait for a green check.
    */
@@ -111,35 +112,4 @@ export async function runStep(input: RunInput): Promise<RunResult> {
     previous = await switchOver(input, containerId, alias);
   });
   return { containerId, healthMs, retire: () => retire(input, previous) };
-}
-
-/**
- * The new container answers: it rejoins the edge network under the environment's alias (it was
- * probed there under its own name only), then the previous ones leave the network (the alias and
- * Traefik stop sending them traffic). While this happens the previous ones keep serving.
- */
-async function switchOver(input: RunInput, containerId: string, alias: string): Promise<ContainerSummary[]> {
-  const { identity, engine, config } = input;
-  await engine.disconnectNetwork(containerId, config.EDGE_NETWORK);
-  await engine.connectNetwork(containerId, config.EDGE_NETWORK, [alias]);
-  await input.state.setLive(identity.repository, identity.environment, containerId);
-  await input.state.touch(identity.repository, identity.environment);
-  const previous = (await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.id !== containerId);
-  for (const old of previous) await engine.disconnectNetwork(old.id, config.EDGE_NETWORK);
-  return previous;
-}
-
-/** Lets in-flight requests to the previous containers drain, then stops and removes them and their images. */
-async function retire(input: RunInput, previous: ContainerSummary[]): Promise<void> {
-  const { engine, config, log } = input;
-  if (previous.length > 0 && config.DRAIN_SECONDS > 0) {
-    log.step(`draining ${previous.length} previous container(s) for ${config.DRAIN_SECONDS}s`);
-    await new Promise((resolve) => setTimeout(resolve, config.DRAIN_SECONDS * 1000));
-  }
-  for (const old of previous) {
-    log.step(`removing previous container ${old.name}`);
-    await engine.stopContainer(old.id, 10);
-    await engine.removeContainer(old.id);
-    if (old.image !== input.image) await engine.removeImage(old.image);
-  }
 }

@@ -12,13 +12,15 @@ const OWNER = 'hvtest';
 const REPO = `site-${randomBytes(3).toString('hex')}`;
 const INSTALLATION = 4242;
 const sha = () => randomBytes(20).toString('hex');
+// /cgi-bin/slow answers (with the page) only once /tmp/slow-release exists in its container.
 const site = (body: string) => ({
-  Dockerfile: 'FROM helvetia-base:latest\nCOPY www /www\nEXPOSE 8080\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n',
+  Dockerfile: 'FROM helvetia-base:latest\nCOPY www /www\nRUN chmod +x /www/cgi-bin/slow\nEXPOSE 8080\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n',
   'www/index.html': `${body}\n`,
+  'www/cgi-bin/slow': '#!/bin/sh\ntouch /tmp/slow-started\nwhile [ ! -f /tmp/slow-release ]; do sleep 0.1; done\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\ncat /www/index.html\n',
 });
 
 describe('push to deploy, end to end (real Redis, real dockerd, app and worker processes)', () => {
-  const bot = new BotUnderTest('e2e-push', { DRAIN_SECONDS: '1' });
+  const bot = new BotUnderTest('e2e-push', { DRAIN_SECONDS: '5' });
   const { github, prefix, network } = bot;
   const repoFilter = `cloud.helvetia.repository=${OWNER}/${REPO}`;
   const alias = `${REPO}--${OWNER}`;
@@ -167,6 +169,40 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
     // The failed step's intermediate build container is removed with it (forcerm), nothing is left behind.
     const leftovers = async () => (await d.listContainers({ all: true })).filter((c) => c.Command.includes(`about to fail ${REPO}`));
     await expect.poll(leftovers, { timeout: 10_000 }).toEqual([]);
+  });
+
+  it('lets a request in flight to the old container finish after the switch: it leaves the alias, not its address', async () => {
+    const [old] = await appContainers();
+    const address = old!.NetworkSettings.Networks[network]!.IPAddress;
+    const inOld = async (cmd: string[]) => {
+      const exec = await d.getContainer(old!.Id).exec({ Cmd: cmd });
+      await exec.start({ Detach: true });
+      await expect.poll(async () => (await exec.inspect()).Running, { timeout: 5_000 }).toBe(false);
+      return (await exec.inspect()).ExitCode;
+    };
+    // The request reaches the old container through the alias, before the next push exists.
+    // (sh stays PID 1, so timeout's SIGTERM reaches wget: PID 1 would ignore it.)
+    const slow = runInNetwork(d, network, ['sh', '-c', `timeout 30 wget -q -O- http://${alias}:8080/cgi-bin/slow; exit $?`], { 'hvtest.tmp': prefix });
+    await expect.poll(() => inOld(['test', '-f', '/tmp/slow-started']), { timeout: 10_000 }).toBe(0);
+    const v3 = sha();
+    github.addCommit(OWNER, REPO, v3, site('hello v3'));
+    const deployed = pushAndWait(v3, 'success');
+    // The switch: the old container leaves the alias (it keeps its address: see below).
+    const endpoint = async () => (await d.getContainer(old!.Id).inspect()).NetworkSettings.Networks[network];
+    await expect.poll(async () => {
+      const e = await endpoint();
+      return !e || !(e.Aliases ?? []).includes(alias);
+    }, { timeout: 90_000, interval: 100 }).toBe(true);
+    // Only now (draining, DRAIN_SECONDS) does the old container answer the request it held open all along.
+    await inOld(['touch', '/tmp/slow-release']);
+    const answer = await slow;
+    expect(answer.output.trim()).toBe('hello v2');
+    expect(answer.code).toBe(0);
+    const e = await endpoint();
+    expect({ address: e?.IPAddress, alias: (e?.Aliases ?? []).includes(alias) }).toEqual({ address, alias: false });
+    expect(await served()).toBe('hello v3');
+    await deployed;
+    await expect.poll(async () => (await appContainers()).length, { timeout: 30_000 }).toBe(1);
   });
 
   it('never needed anything the proxy refuses: builds, swaps and removals were all allowed', async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { Redis } from 'ioredis';
-import { docker, removeLabelled } from './docker.js';
+import { createEdgeNetwork, docker, removeLabelled } from './docker.js';
 import { REDIS_URL, TEST_PRIVATE_KEY_PATH } from './env.js';
 import { GitHubDouble } from './github-double.js';
 import { freePort, startCli, waitForHttp, type RunningProcess } from './processes.js';
@@ -30,7 +30,7 @@ export class BotUnderTest {
   constructor(private readonly name: string, private readonly overrides: Record<string, string> = {}) {}
 
   async start(): Promise<void> {
-    await this.docker.createNetwork({ Name: this.network, Labels: { 'hvtest.tmp': this.prefix } });
+    await createEdgeNetwork(this.docker, this.network, { 'hvtest.tmp': this.prefix });
     await this.github.start();
     this.redis = new Redis(REDIS_URL);
     // The test's edge network is created on the socket (like the operator's), so it is allowlisted.

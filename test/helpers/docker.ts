@@ -17,6 +17,18 @@ export async function runInNetwork(d: Docker, network: string, cmd: string[], la
 }
 
 /**
+ * Creates a bridge network the way docker-compose.yml declares the edge network: with a configured
+ * subnet, so a replaced container can rejoin at its address and drain. The subnet is one dockerd
+ * picked itself a moment before (free, and clear of the host's routes).
+ */
+export async function createEdgeNetwork(d: Docker, name: string, labels: Record<string, string>): Promise<void> {
+  const probe = await d.createNetwork({ Name: `${name}-subnet`, Labels: labels });
+  const info = (await probe.inspect()) as { IPAM: { Config: { Subnet: string }[] } };
+  await probe.remove();
+  await d.createNetwork({ Name: name, Labels: labels, IPAM: { Driver: 'default', Config: [{ Subnet: info.IPAM.Config[0]!.Subnet }] } });
+}
+
+/**
  * Removes every container, then every image carrying `filter` (label=value). Build layers depend
  * on each other, so images go in passes until nothing more can be removed. Never prunes globally.
  */

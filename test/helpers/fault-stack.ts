@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import Docker from 'dockerode';
-import { docker as sharedDocker, removeLabelled, runInNetwork } from './docker.js';
+import { createEdgeNetwork, docker as sharedDocker, removeLabelled, runInNetwork } from './docker.js';
 import { REDIS_URL, TEST_PRIVATE_KEY_PATH } from './env.js';
 import { FaultChecks } from './fault-checks.js';
 import { deletePrefix, prefixKeys } from './fault-redis.js';
@@ -98,7 +98,7 @@ export class FaultStack extends FaultChecks {
       await this.daemon.importBaseImage();
     }
     await this.github.start();
-    await this.docker.createNetwork({ Name: this.network, Labels: { 'hvtest.tmp': this.prefix } });
+    await createEdgeNetwork(this.docker, this.network, { 'hvtest.tmp': this.prefix });
     const port = await freePort();
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.env = {

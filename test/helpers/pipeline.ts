@@ -12,7 +12,7 @@ import { connectRedis, createProducerConnection } from '../../src/queue/redis.js
 import { createWorkers, type Workers } from '../../src/worker/create-workers.js';
 import { DeployState } from '../../src/worker/deploy-state.js';
 import type { WorkerDeps } from '../../src/worker/run-deploy.js';
-import { docker, removeLabelled } from './docker.js';
+import { createEdgeNetwork, docker, removeLabelled } from './docker.js';
 import { REDIS_URL, validEnv } from './env.js';
 import { GitHubDouble } from './github-double.js';
 
@@ -51,7 +51,7 @@ export class PipelineHarness {
 
   async start(startWorkers = true): Promise<void> {
     await this.github.start();
-    await this.docker.createNetwork({ Name: this.network, Labels: { 'hvtest.tmp': this.prefix } });
+    await createEdgeNetwork(this.docker, this.network, { 'hvtest.tmp': this.prefix });
     this.config = loadConfig(validEnv({
       GHE_HOST: this.github.host, GHE_PROTOCOL: 'http', EDGE_NETWORK: this.network, PROBE_IMAGE: 'helvetia-base:latest',
       QUEUE_PREFIX: this.prefix, HEALTH_TIMEOUT_SECONDS: '10', DRAIN_SECONDS: '0', ...this.overrides,

@@ -74,6 +74,12 @@ describe('docker-compose.yml keeps the socket behind the proxies', () => {
     expect(compose.networks.edge?.name).toBe(env('worker').EDGE_NETWORK);
   });
 
+  it('the edge network has a configured subnet, so a replaced container can rejoin at its address and drain', () => {
+    const subnets = (compose.networks.edge as { ipam?: { config?: { subnet?: string }[] } } | undefined)?.ipam?.config?.map((c) => c.subnet);
+    expect(subnets).toHaveLength(1);
+    expect(subnets![0]).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+  });
+
   it("the bot's image runs as the unprivileged node user; only the socket proxies run as root", () => {
     const users = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8').split('\n').filter((l) => /^USER\s/.test(l));
     expect(users.at(-1)).toBe('USER node');

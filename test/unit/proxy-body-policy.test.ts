@@ -41,9 +41,23 @@ describe('network policy', () => {
     checkNetworkConnect(json('{"Container":"app","EndpointConfig":{"Aliases":["web"]}}'), 'edge', c);
     expect([...c.refs.containers]).toEqual(['app']);
     expect([...c.refs.networks]).toEqual(['edge']);
-    expect(ruleOf(() => checkNetworkConnect(json('{"Container":"app","EndpointConfig":{"IPAMConfig":{"IPv4Address":"10.0.0.2"}}}'), 'edge', ctx()))).toBe('endpoint-ipam');
     expect(ruleOf(() => checkNetworkDisconnect(json('{"Force":true}'), ctx()))).toBe('network-connect');
   });
+
+  it('connect takes a fixed IPv4 address (a replaced container rejoins at its own), never IPv6, link-local or a MAC', () => {
+    const connect = (endpoint: string) => checkNetworkConnect(json(`{"Container":"app","EndpointConfig":${endpoint}}`), 'edge', ctx());
+    expect(connect('{"IPAMConfig":{"IPv4Address":"10.0.0.2"}}')).toMatchObject({ EndpointConfig: { IPAMConfig: { IPv4Address: '10.0.0.2' } } });
+    expect(connect('{"ipamconfig":{"ipv4address":"172.30.255.254"}}')).toMatchObject({ EndpointConfig: { IPAMConfig: { IPv4Address: '172.30.255.254' } } });
+    for (const bad of ['10.0.0.256', '10.0.0', '010.0.0.1', '10.0.0.1/24', ' 10.0.0.1', '::1', 'edge']) {
+      expect(ruleOf(() => connect(`{"IPAMConfig":{"IPv4Address":${JSON.stringify(bad)}}}`)), bad).toBe('endpoint-ipam');
+    }
+    expect(ruleOf(() => connect('{"IPAMConfig":{"IPv4Address":7}}'))).toBe('json-type');
+    expect(ruleOf(() => connect('{"IPAMConfig":{"IPv6Address":"fd00::2"}}'))).toBe('endpoint-ipam');
+    expect(ruleOf(() => connect('{"IPAMConfig":{"LinkLocalIPs":["169.254.0.9"]}}'))).toBe('endpoint-ipam');
+    expect(ruleOf(() => connect('{"IPAMConfig":{"IPv4Address":"10.0.0.2","Subnet":"10.0.0.0/8"}}'))).toBe('unknown-field');
+    expect(ruleOf(() => connect('{"MacAddress":"02:42:0a:00:00:02"}'))).toBe('mac-address');
+  });
+
 });
 
 describe('volume policy', () => {

@@ -93,6 +93,12 @@ describe('container create policy', () => {
     expect(ruleOf(JSON.stringify({ Image: 'x', NetworkingConfig: { EndpointsConfig: { host: {} } } }))).toBe('namespace');
   });
 
+  it('takes no fixed address or MAC at create (only a rejoin at network connect may)', () => {
+    const endpoint = (settings: object) => JSON.stringify({ Image: 'x', NetworkingConfig: { EndpointsConfig: { 'helvetia-edge': settings } } });
+    expect(ruleOf(endpoint({ IPAMConfig: { IPv4Address: '10.0.0.2' } }))).toBe('endpoint-ipam');
+    expect(ruleOf(endpoint({ MacAddress: '02:42:0a:00:00:02' }))).toBe('mac-address');
+  });
+
   it('refuses unconfined security profiles, label disabling, custom runtimes and unmasked paths', () => {
     for (const opt of ['seccomp=unconfined', 'seccomp:unconfined', 'apparmor=unconfined', 'label=disable', 'label:disable', 'systempaths=unconfined']) {
       expect(ruleOf(hc({ SecurityOpt: [opt] })), opt).toBe('security-opt');

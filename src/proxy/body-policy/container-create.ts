@@ -18,9 +18,7 @@ export const CONFIG_FIELDS: Record<string, Check> = {
   Labels: strMap, StopSignal: str, StopTimeout: num, Shell: strList,
 };
 
-/** One network's endpoint settings: aliases and links only, no fixed addresses or driver options. */
-export const endpointSettings = struct({
-  IPAMConfig: nullOnly('endpoint-ipam'),
+const ENDPOINT_FIELDS = {
   Links: list(containerRef('Links')),
   Aliases: strList,
   NetworkID: mustBeEmpty('endpoint-settings'),
@@ -35,6 +33,26 @@ export const endpointSettings = struct({
   DriverOpts: mustBeEmpty('endpoint-settings'),
   GwPriority: num,
   DNSNames: mustBeEmpty('endpoint-settings'),
+};
+
+/** One network's endpoint settings at container create: aliases and links only, no fixed addresses or driver options. */
+export const endpointSettings = struct({ ...ENDPOINT_FIELDS, IPAMConfig: nullOnly('endpoint-ipam') });
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const ipv4: Check = (v, at, ctx) => {
+  const s = str(v, at, ctx);
+  if (s === null || s === '' || IPV4.test(s as string)) return s;
+  throw new PolicyError('endpoint-ipam', `${at} must be an IPv4 address; got ${JSON.stringify(s)}`);
+};
+
+/**
+ * Endpoint settings at network connect also take a fixed IPv4 address, on a network that is owned
+ * or allowlisted (checked by the route): the worker rejoins a replaced container at the address its
+ * open connections use. No IPv6 or link-local addresses, and never a MAC address.
+ */
+export const connectEndpointSettings = struct({
+  ...ENDPOINT_FIELDS,
+  IPAMConfig: struct({ IPv4Address: ipv4, IPv6Address: mustBeEmpty('endpoint-ipam'), LinkLocalIPs: mustBeEmpty('endpoint-ipam') }),
 });
 
 const endpointsConfig = map(endpointSettings);

@@ -1,7 +1,7 @@
 import { PolicyError } from '../errors.js';
 import { isObject, type JsonObject, type JsonValue } from '../json-strict.js';
 import { withOwnerLabel } from '../labels.js';
-import { endpointSettings } from './container-create.js';
+import { connectEndpointSettings } from './container-create.js';
 import { bool, map, mustBeEmpty, mustBeFalse, oneOf, str, strMap, struct, type PolicyContext } from './schema.js';
 
 const NETWORK_OPTIONS = [
@@ -48,9 +48,9 @@ function containerField(out: JsonObject, ctx: PolicyContext): string {
   return out.Container;
 }
 
-/** POST /networks/{id}/connect: an owned container, onto a network that is owned or allowlisted. */
+/** POST /networks/{id}/connect: an owned container, onto a network that is owned or allowlisted (a fixed IPv4 address allowed). */
 export function checkNetworkConnect(body: JsonValue, network: string, ctx: PolicyContext): JsonObject {
-  const out = struct({ Container: str, EndpointConfig: endpointSettings })(asObject(body, 'network connect'), '', ctx) as JsonObject;
+  const out = struct({ Container: str, EndpointConfig: connectEndpointSettings })(asObject(body, 'network connect'), '', ctx) as JsonObject;
   containerField(out, ctx);
   ctx.refs.networks.add(network);
   return out;

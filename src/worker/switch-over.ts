@@ -1,0 +1,53 @@
+import type { ContainerSummary } from '../docker/engine.js';
+import { dockerMessage } from './deploy-errors.js';
+import { environmentFilters, type RunInput } from './run-step.js';
+
+/**
+ * The new container answers: it rejoins the edge network under the environment's alias (it was
+ * probed there under its own name only), then the previous ones leave the alias (DNS and
+ * Traefik's next lookups find only the new one) while they keep serving what they were serving.
+ */
+export async function switchOver(input: RunInput, containerId: string, alias: string): Promise<ContainerSummary[]> {
+  const { identity, engine, config } = input;
+  await engine.disconnectNetwork(containerId, config.EDGE_NETWORK);
+  await engine.connectNetwork(containerId, config.EDGE_NETWORK, { aliases: [alias] });
+  await input.state.setLive(identity.repository, identity.environment, containerId);
+  await input.state.touch(identity.repository, identity.environment);
+  const previous = (await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.id !== containerId);
+  for (const old of previous) await leaveAlias(input, old);
+  return previous;
+}
+
+/**
+ * Takes a previous container out of the environment's alias without cutting the requests it is
+ * serving. dockerd drops an alias only with the whole endpoint, so the container leaves the network
+ * and rejoins at once at the same address, without the alias: connections to that address resume
+ * (TCP retransmits across the gap, same address, same MAC), new lookups find only the new container.
+ * dockerd grants a fixed address only on a network created with a subnet; on any other the old
+ * container stays out, and requests in flight to it are cut (the log says so).
+ */
+async function leaveAlias({ engine, config, log }: RunInput, old: ContainerSummary): Promise<void> {
+  const address = old.addresses[config.EDGE_NETWORK];
+  await engine.disconnectNetwork(old.id, config.EDGE_NETWORK);
+  if (!address) return;
+  try {
+    await engine.connectNetwork(old.id, config.EDGE_NETWORK, { ipv4: address });
+  } catch (error) {
+    log.step(`previous container ${old.name} left ${config.EDGE_NETWORK} and could not rejoin at ${address}, so requests in flight to it are cut: ${dockerMessage(error)}`);
+  }
+}
+
+/** Lets in-flight requests to the previous containers drain, then stops and removes them and their images. */
+export async function retire(input: RunInput, previous: ContainerSummary[]): Promise<void> {
+  const { engine, config, log } = input;
+  if (previous.length > 0 && config.DRAIN_SECONDS > 0) {
+    log.step(`draining ${previous.length} previous container(s) for ${config.DRAIN_SECONDS}s`);
+    await new Promise((resolve) => setTimeout(resolve, config.DRAIN_SECONDS * 1000));
+  }
+  for (const old of previous) {
+    log.step(`removing previous container ${old.name}`);
+    await engine.stopContainer(old.id, 10);
+    await engine.removeContainer(old.id);
+    if (old.image !== input.image) await engine.removeImage(old.image);
+  }
+}
