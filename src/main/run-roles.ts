@@ -92,11 +92,9 @@ export async function runRoles(role: 'start' | 'app' | 'worker', env: NodeJS.Pro
   const config = loadConfig(env);
   const logger = createLogger({ level: config.LOG_LEVEL });
   const stops: Stop[] = [];
-  // A worker of its own yields the CPU to the app's webhook answers (see priority.ts).
-  if (role === 'worker') logger.info({ nice: lowerPriority(config.WORKER_NICE) }, 'worker CPU priority lowered');
-  if (role !== 'worker') stops.push(await startApp(config, logger));
-  if (role !== 'app') stops.push(await startWorker(config, logger));
   let stopping = false;
+  // Stops the roles that have started; one still booting is abandoned with the process (a worker's
+  // boot reconcile is idempotent and runs again on the next start).
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -108,6 +106,11 @@ export async function runRoles(role: 'start' | 'app' | 'worker', env: NodeJS.Pro
         process.exit(1);
       });
   };
+  // Installed before anything starts: a SIGTERM while booting (docker stop) still shuts down cleanly.
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // A worker of its own yields the CPU to the app's webhook answers (see priority.ts).
+  if (role === 'worker') logger.info({ nice: lowerPriority(config.WORKER_NICE) }, 'worker CPU priority lowered');
+  if (role !== 'worker') stops.push(await startApp(config, logger));
+  if (role !== 'app' && !stopping) stops.push(await startWorker(config, logger));
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { getPriority } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { REDIS_URL, TEST_PRIVATE_KEY_PATH } from '../helpers/env.js';
@@ -35,6 +36,26 @@ describe('helvetia CLI', () => {
     expect(await proc.stop('SIGTERM')).toBe(0);
     expect(proc.output()).toContain('"msg":"shutting down"');
     expect(proc.output()).not.toMatch(/"level":(50|60)/);
+  });
+
+  it('a SIGTERM while the worker is still booting stops the started app cleanly (exit 0), not by the signal', async () => {
+    // A "Docker" that accepts and never answers holds the worker's boot (its reconcile) open.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const docker = `tcp://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const port = await freePort();
+    const proc = startCli(['start'], { ...baseEnv(port), LOG_LEVEL: 'info', DOCKER_HOST: docker });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+      await expect.poll(() => sockets.size, { timeout: 10_000 }).toBeGreaterThan(0);
+      expect(proc.output()).not.toContain('"msg":"worker started"');
+      expect(await proc.stop('SIGTERM')).toBe(0);
+      expect(proc.output()).toContain('"msg":"shutting down"');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 
   it('worker runs at WORKER_NICE (a lower CPU priority than the app) and start does not', async () => {
