@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load-config.js';
 import { appContainerSpec } from '../docker/container-spec.js';
 import type { ContainerSummary, DockerEngine } from '../docker/engine.js';
-import { retire, switchOver } from './switch-over.js';
-import { LABEL, ownedFilters, ownershipLabels, type DeploymentIdentity } from '../docker/labels.js';
+import { LABEL, ownershipLabels, type DeploymentIdentity } from '../docker/labels.js';
 import { traefikLabels } from '../docker/traefik-labels.js';
 import { DockerRefusedError, dockerMessage } from './deploy-errors.js';
 import type { DeployLog } from './deploy-log.js';
@@ -11,6 +10,7 @@ import type { DeployState } from './deploy-state.js';
 import { UnhealthyError, waitHealthy } from './health.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { withEnvironmentLock } from './environment-lock.js';
+import { retire, switchOver } from './switch-over.js';
 
 export interface RunInput {
   identity: DeploymentIdentity;
@@ -24,11 +24,6 @@ export interface RunInput {
   signal: AbortSignal;
   /** Throws SupersededError when a newer deploy of the environment exists. */
   assertLatest: () => Promise<void>;
-}
-
-/** Labels selecting every app container of one environment. */
-export function environmentFilters(instance: string, repository: string, environment: string): string[] {
-  return ownedFilters(instance, { [LABEL.repository]: repository, [LABEL.environment]: environment, [LABEL.role]: 'app' });
 }
 
 /**

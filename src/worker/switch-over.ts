@@ -1,11 +1,18 @@
 import type { ContainerSummary } from '../docker/engine.js';
+import { LABEL, ownedFilters } from '../docker/labels.js';
 import { dockerMessage } from './deploy-errors.js';
-import { environmentFilters, type RunInput } from './run-step.js';
+import type { RunInput } from './run-step.js';
+
+/** Labels selecting every app container of one environment. */
+function environmentFilters(instance: string, repository: string, environment: string): string[] {
+  return ownedFilters(instance, { [LABEL.repository]: repository, [LABEL.environment]: environment, [LABEL.role]: 'app' });
+}
 
 /**
  * The new container answers: it rejoins the edge network under the environment's alias (it was
- * probed there under its own name only), then the previous ones leave the alias (DNS and
- * Traefik's next lookups find only the new one) while they keep serving what they were serving.
+ * probed there under its own name only), then the previous ones leave the alias (new lookups find
+ * only the new one) while they finish what they are serving. Traefik routes by address, so it keeps
+ * a previous container as a server until it stops (README).
  */
 export async function switchOver(input: RunInput, containerId: string, alias: string): Promise<ContainerSummary[]> {
   const { identity, engine, config } = input;
@@ -22,7 +29,8 @@ export async function switchOver(input: RunInput, containerId: string, alias: st
  * Takes a previous container out of the environment's alias without cutting the requests it is
  * serving. dockerd drops an alias only with the whole endpoint, so the container leaves the network
  * and rejoins at once at the same address, without the alias: connections to that address resume
- * (TCP retransmits across the gap, same address, same MAC), new lookups find only the new container.
+ * (TCP retransmits across the gap; engines that derive the MAC from the address keep it too), new
+ * lookups find only the new container.
  * dockerd grants a fixed address only on a network created with a subnet; on any other the old
  * container stays out, and requests in flight to it are cut (the log says so).
  */
