@@ -72,7 +72,8 @@ export async function buildImage(docker: Docker, req: BuildRequest, onLine: (lin
     for (const line of text.replace(/\n$/, '').split('\n')) {
       onLine(line);
       const step = STEP_ANNOUNCEMENT.exec(line)?.[1];
-      if (step && req.pidsLimit) limitStep(docker, step, req.pidsLimit, onLine);
+      // A cancelled build's steps are being torn down: nothing left to limit.
+      if (step && req.pidsLimit && !req.signal.aborted) limitStep(docker, step, req.pidsLimit, onLine);
     }
   }
   if (req.signal.aborted) throw req.signal.reason;

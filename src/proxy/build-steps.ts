@@ -29,9 +29,14 @@ export interface BuildStepLimits {
   maxPerBuild: number;
   /** How long a step stays eligible after its announcement (ms); the worker asks right away. */
   ttlMs: number;
+  /**
+   * How long a step stays eligible once its build's answer ended (ms): a worker that cancels a
+   * build may have its step's update already on the way. A step only ever gets tightened.
+   */
+  endGraceMs: number;
 }
 
-export const DEFAULT_BUILD_STEP_LIMITS: BuildStepLimits = { maxSteps: 4096, maxPerBuild: 256, ttlMs: 120_000 };
+export const DEFAULT_BUILD_STEP_LIMITS: BuildStepLimits = { maxSteps: 4096, maxPerBuild: 256, ttlMs: 120_000, endGraceMs: 5_000 };
 
 type Entry = BuildStep & { build: number; expires: number };
 
@@ -39,7 +44,7 @@ type Entry = BuildStep & { build: number; expires: number };
  * The step containers of builds this proxy instance forwarded ("Running in <id>" in the /build
  * answer). Such a container does not carry the ownership label (the builder applies the build's
  * labels to the image only), yet the worker needs to tighten its limits while it runs. Entries are
- * forgotten when their build's answer ends or after `ttlMs`; the set is capped.
+ * forgotten `endGraceMs` after their build's answer ends, or after `ttlMs`; the set is capped.
  */
 export class BuildSteps {
   private readonly steps = new Map<string, Entry>();
@@ -68,7 +73,8 @@ export class BuildSteps {
       end: () => {
         if (ended) return;
         ended = true;
-        for (const [key, entry] of this.steps) if (entry.build === build) this.steps.delete(key);
+        const until = this.now() + this.limits.endGraceMs;
+        for (const entry of this.steps.values()) if (entry.build === build) entry.expires = Math.min(entry.expires, until);
       },
     };
   }

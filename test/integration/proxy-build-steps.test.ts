@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BUILD_STEP_LIMITS } from '../../src/proxy/build-steps.js';
 import { BASE_IMAGE, NO_NET, WORKER_FLAGS, cleanup, contextTar, direct, raw, startProxy, uniquePrefix, type RunningProxy } from './proxy-harness.js';
 
 const P = uniquePrefix();
@@ -122,6 +123,8 @@ describe('the pids limit of a build step, through the proxy', () => {
   });
 
   it('refuses the same update on a container that is neither owned nor a build step, changing nothing', async () => {
+    // The build that named it (in a forged announcement) ended; its steps are forgotten 5 s later.
+    await new Promise((resolve) => setTimeout(resolve, DEFAULT_BUILD_STEP_LIMITS.endGraceMs + 100));
     const before = await direct().getContainer(foreignId).inspect();
     for (const id of [foreignId, foreignId.slice(0, 12), `${P}-foreign`]) {
       const refused = await update(id, '{"PidsLimit":48}');
