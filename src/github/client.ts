@@ -1,11 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createAppAuth } from '@octokit/auth-app';
-import { Octokit as CoreOctokit } from '@octokit/core';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import { createProbotAuth } from 'octokit-auth-probot';
-import { Probot, type ProbotOctokit } from 'probot';
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../logger.js';
 import { WriteQueue, WriteRanks } from './write-queue.js';
@@ -32,26 +29,6 @@ export interface InstallationClient {
 function isQueuedWrite(method: string, url: string): boolean {
   if (method === 'GET' || method === 'HEAD') return false;
   return !/^(https?:\/\/[^/]+)?(\/api\/v3)?\/(app\/installations\/[^/]+\/access_tokens|applications\/)/.test(url);
-}
-
-/**
- * The client Probot builds into every event's context. Our handlers only map the payload and
- * enqueue (GitHub is called from the worker, through GitHubApp), so it is bare @octokit/core with
- * Probot's auth strategy. Probot's default client builds throttling (Bottleneck), retry, REST
- * and config plugins per delivery: about 40 µs of CPU each (receive ~90 → ~50 µs in-process).
- */
-const EventOctokit = CoreOctokit.defaults({ authStrategy: createProbotAuth }) as unknown as typeof ProbotOctokit;
-
-/** Probot for the webhook server: signature verification and event routing only. */
-export function createProbot(config: Config, logger: Logger): Probot {
-  return new Probot({
-    Octokit: EventOctokit,
-    appId: config.APP_ID,
-    privateKey: config.privateKey,
-    secret: config.WEBHOOK_SECRET,
-    baseUrl: config.githubApiUrl,
-    log: logger.child({ component: 'probot' }),
-  });
 }
 
 /**

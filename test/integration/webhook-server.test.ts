@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import { createProbot } from '../../src/github/client.js';
+import { createProbot } from '../../src/github/create-probot.js';
 import { createLogger } from '../../src/logger.js';
 import { DeployQueue, type IntakeEntry } from '../../src/queue/deploy-queue.js';
 import { IntakeDispatcher, parseIntakeEntry } from '../../src/queue/intake-dispatcher.js';

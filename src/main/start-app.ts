@@ -1,0 +1,35 @@
+import type { Server } from 'node:http';
+import type { Config } from '../config/load-config.js';
+import { createProbot } from '../github/create-probot.js';
+import type { Logger } from '../logger.js';
+import { BuildLogStore, createLogRouter } from '../logs/index.js';
+import { DeployQueue } from '../queue/deploy-queue.js';
+import { connectRedis, createProducerConnection } from '../queue/redis.js';
+import { helvetiaApp } from '../webhooks/app.js';
+import { createAppServer } from '../webhooks/server.js';
+import { createLogConnection, type Stop } from './role-support.js';
+
+/** The app role: the webhook server (Probot) and the build-log endpoint. */
+export async function startApp(config: Config, logger: Logger): Promise<Stop> {
+  const redis = await connectRedis(createProducerConnection(config.REDIS_URL)).catch((err: unknown) => {
+    logger.warn({ err }, 'Redis is not reachable yet; webhooks answer 5xx until it is');
+    return createProducerConnection(config.REDIS_URL, { lazyConnect: false });
+  });
+  const queue = new DeployQueue(redis, { prefix: config.QUEUE_PREFIX });
+  const probot = createProbot(config, logger);
+  const appFn = helvetiaApp({ queue, logger: logger.child({ role: 'app' }), appId: Number(config.APP_ID) });
+  const logRedis = createLogConnection(config);
+  const store = new BuildLogStore({ redis: logRedis, config: config.logs, logger: logger.child({ component: 'logs' }), prefix: `${config.QUEUE_PREFIX}:log:` });
+  const logRouter = createLogRouter({ store, config: config.logs, logger: logger.child({ component: 'logs' }) });
+  const server: Server = await createAppServer({ probot, appFn, redis, routers: [logRouter] });
+  await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
+  logger.info({ port: config.PORT }, 'webhook server listening');
+  return async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await store.close();
+    await queue.close();
+    redis.disconnect();
+    logRedis.disconnect();
+  };
+}

@@ -1,0 +1,56 @@
+import type { Config } from '../config/load-config.js';
+import { createDockerClient } from '../docker/docker-client.js';
+import { DockerodeEngine } from '../docker/dockerode-engine.js';
+import { GitHubApp } from '../github/client.js';
+import type { Logger } from '../logger.js';
+import { BuildLogStore } from '../logs/build-log-store.js';
+import { logUrl } from '../logs/log-token.js';
+import { DeployQueue } from '../queue/deploy-queue.js';
+import { createWorkerConnection } from '../queue/redis.js';
+import { BackgroundReports } from '../worker/background-reports.js';
+import { createWorkers } from '../worker/create-workers.js';
+import { DeployState } from '../worker/deploy-state.js';
+import { reconcile } from '../worker/reconcile.js';
+import type { WorkerDeps } from '../worker/run-deploy.js';
+import { createLogConnection, type Stop } from './role-support.js';
+
+/** The worker role: boot reconcile, then the deploy workers and the intake dispatcher. */
+export async function startWorker(config: Config, logger: Logger): Promise<Stop> {
+  const connection = createWorkerConnection(config.REDIS_URL);
+  const github = new GitHubApp(config, logger);
+  const logRedis = createLogConnection(config);
+  const store = new BuildLogStore({ redis: logRedis, config: config.logs, logger: logger.child({ component: 'logs' }), prefix: `${config.QUEUE_PREFIX}:log:` });
+  const queue = new DeployQueue(connection, { prefix: config.QUEUE_PREFIX });
+  const background = new BackgroundReports(logger.child({ role: 'worker', component: 'background-reports' }));
+  const deps: WorkerDeps = {
+    config,
+    logger: logger.child({ role: 'worker' }),
+    engine: new DockerodeEngine(createDockerClient(config.DOCKER_HOST)),
+    state: new DeployState(connection, config.QUEUE_PREFIX),
+    supersession: queue.supersession,
+    github: (installationId) => github.installation(installationId),
+    writeRanks: github.writeRanks,
+    background,
+    logSink: store,
+    logUrl: (jobId) => logUrl(config.logs.APP_BASE_URL, config.logs.LOG_SIGNING_KEY, jobId, config.logs.LOG_LINK_TTL_HOURS),
+  };
+  await reconcile(deps, queue.queue);
+  const workers = await createWorkers(connection, deps, {
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: config.WORKER_LOCK_SECONDS * 1000,
+    stalledInterval: config.WORKER_LOCK_SECONDS * 1000,
+    reconcileEveryMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
+  }, queue);
+  // Operators check which Docker endpoint the worker uses (`docker compose logs worker | grep DOCKER_HOST`).
+  logger.info({ concurrency: config.WORKER_CONCURRENCY, DOCKER_HOST: config.DOCKER_HOST }, 'worker started');
+  return async () => {
+    await workers.close();
+    const unsent = await background.drain(20_000);
+    if (unsent > 0) logger.warn({ unsent }, 'stopped with GitHub reports unsent; the next start reconciles their check runs');
+    await store.close();
+    await queue.close();
+    connection.disconnect();
+    logRedis.disconnect();
+  };
+}
