@@ -1,10 +1,14 @@
 /**
- * The baseline of the webhook benchmark: a bare Probot app with an empty push handler, Probot's
- * createNodeMiddleware on a plain node:http server, same secret and log level as our app.
- * Run as a child process: PORT, WEBHOOK_SECRET, PRIVATE_KEY_PATH, LOG_LEVEL from the environment.
+ * The baselines of the webhook benchmark: a bare Probot app, Probot's createNodeMiddleware on a
+ * plain node:http server, same secret and log level as our app. Its push handler is empty, or,
+ * with INTAKE_STREAM set, appends the delivery id to that Redis stream before answering: the least
+ * any app that must not lose a delivery has to do before its 200 (one Redis round trip).
+ * Run as a child process: PORT, WEBHOOK_SECRET, PRIVATE_KEY_PATH, LOG_LEVEL, and optionally
+ * INTAKE_STREAM with REDIS_URL, from the environment.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { createNodeMiddleware, Probot } from 'probot';
 
@@ -20,7 +24,15 @@ const probot = new Probot({
   secret: env('WEBHOOK_SECRET'),
   log: pino({ level: process.env.LOG_LEVEL ?? 'info' }),
 });
-const middleware = await createNodeMiddleware((app) => app.on('push', async () => undefined), { probot, webhooksPath: '/api/github/webhooks' });
+const stream = process.env.INTAKE_STREAM;
+const redis = stream ? new Redis(env('REDIS_URL')) : undefined;
+const middleware = await createNodeMiddleware(
+  (app) =>
+    app.on('push', async (context) => {
+      if (redis) await redis.xadd(stream!, '*', 'delivery', context.id);
+    }),
+  { probot, webhooksPath: '/api/github/webhooks' },
+);
 const server = createServer((req, res) => {
   if (req.url === '/healthz') return void res.writeHead(200).end('ok');
   void middleware(req, res, () => void res.writeHead(404).end());
