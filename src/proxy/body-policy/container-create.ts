@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { PolicyError } from '../errors.js';
 import { isObject, type JsonObject, type JsonValue } from '../json-strict.js';
 import { withOwnerLabel } from '../labels.js';
@@ -38,10 +39,10 @@ const ENDPOINT_FIELDS = {
 /** One network's endpoint settings at container create: aliases and links only, no fixed addresses or driver options. */
 export const endpointSettings = struct({ ...ENDPOINT_FIELDS, IPAMConfig: nullOnly('endpoint-ipam') });
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** Dotted-quad IPv4 as node's own isIPv4 reads it (no leading zeros, no prefix length, no spaces). */
 const ipv4: Check = (v, at, ctx) => {
   const s = str(v, at, ctx);
-  if (s === null || s === '' || IPV4.test(s as string)) return s;
+  if (s === null || s === '' || isIPv4(s as string)) return s;
   throw new PolicyError('endpoint-ipam', `${at} must be an IPv4 address; got ${JSON.stringify(s)}`);
 };
 
