@@ -103,8 +103,8 @@ export async function runWebhookBench(): Promise<BenchRow[]> {
     const results: Record<Target, OpenLoopResult[]> = { ours: [], bare: [], durable: [] };
     const pids: Record<Target | 'redis' | 'dispatcher', number | undefined> = { ours: stack.app!.child.pid!, bare: bare.child.pid!, durable: durable.child.pid!, redis: redisPid(), dispatcher: dispatcher.pid };
     const cpuMs = { ours: 0, bare: 0, durable: 0, redisOurs: 0, redisDurable: 0, dispatcher: 0 };
-    for (let s = 0; s < SEGMENTS; s++) {
-      for (const name of ORDERS[s % ORDERS.length]!) {
+    for (const [s, order] of ORDERS.entries()) {
+      for (const name of order) {
         const [app0, redis0, dispatcher0] = [cpuTimeMs(pids[name]), cpuTimeMs(pids.redis), cpuTimeMs(pids.dispatcher)];
         results[name].push(await load(name, s + 1));
         cpuMs[name] += cpuTimeMs(pids[name]) - app0;
