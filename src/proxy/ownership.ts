@@ -3,6 +3,7 @@ import { isOwnedLabels, OWNER_FILTER } from './labels.js';
 import type { Refs } from './body-policy/schema.js';
 import type { Upstream } from './upstream.js';
 import { getJson } from './upstream-json.js';
+import { OwnedIds } from './owned-ids.js';
 
 /** Docker object names and IDs (containers, networks, volumes); anything else never reaches an inspect. */
 const OBJECT_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -36,7 +37,12 @@ const message = (body: unknown, fallback: string): string =>
  * on exactly the object that was checked. A missing object answers dockerd's own 404.
  */
 export class Ownership {
-  constructor(private readonly upstream: Upstream, private readonly allowedNetworks: readonly string[]) {}
+  constructor(
+    private readonly upstream: Upstream,
+    private readonly allowedNetworks: readonly string[],
+    /** Full IDs already known to be ours: a request naming one skips the inspect. */
+    readonly owned = new OwnedIds(),
+  ) {}
 
   private async inspect(kind: string, path: string, name: string): Promise<Inspected> {
     const { status, body } = await getJson(this.upstream, path);
@@ -53,8 +59,10 @@ export class Ownership {
 
   /** Returns the container's full ID if it is ours. */
   async container(name: string): Promise<string> {
+    if (this.owned.has(name)) return name;
     const info = await this.containerInfo(name);
     if (!info.owned) this.notOwned('container', name);
+    this.owned.add(info.id);
     return info.id;
   }
 

@@ -24,7 +24,8 @@ const create: Authorize = async (input) => {
   const ctx = policyContext(input);
   const value = checkContainerCreate(await input.readJson(), ctx);
   await input.ownership.refs(ctx.refs);
-  return planOf(input, { kind: 'json', value }, { query: pick(input.target.query, ['name', 'platform']) });
+  // The answer names the new container, labelled ours just above: later requests by that ID skip the inspect.
+  return planOf(input, { kind: 'json', value }, { query: pick(input.target.query, ['name', 'platform']), observe: input.ownership.owned.createObserver() });
 };
 
 const C = '/containers/' + ID;
