@@ -30,8 +30,8 @@ export function renderTable(rows: readonly BenchRow[]): string {
 }
 
 /** "1.23×" (ours / baseline), or "n/a" when either is not a finite positive number. */
-export function ratio(ours: number, baseline: number): string {
-  return Number.isFinite(ours) && Number.isFinite(baseline) && baseline > 0 ? `${(ours / baseline).toFixed(2)}×` : 'n/a';
+export function ratio(ours: number, baseline: number, digits = 2): string {
+  return Number.isFinite(ours) && Number.isFinite(baseline) && baseline > 0 ? `${(ours / baseline).toFixed(digits)}×` : 'n/a';
 }
 
 /** A row standing for a section that failed, so one broken benchmark does not hide the others. */
