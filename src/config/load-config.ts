@@ -53,6 +53,10 @@ const schema = z.object({
   BUILD_LOG_MAX_BYTES: intVar(5_000_000, 10_000, 500_000_000),
   /** 0: off. Applied by updating each RUN step's container (helvetia proxy allows exactly that, on the builds it relays). */
   BUILD_PIDS_LIMIT: intVar(512, 0, 65536),
+  /** What a repository's source may cost: compressed download, inflated size, tar entries. */
+  SOURCE_MAX_BYTES: intVar(100 * 1024 * 1024, 1024, 8 * 1024 * 1024 * 1024),
+  SOURCE_MAX_INFLATED_BYTES: intVar(512 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
+  SOURCE_MAX_ENTRIES: intVar(100_000, 10, 10_000_000),
   RUN_MEMORY_MB: intVar(512, 16, 65536),
   RUN_CPUS: z.coerce.number({ error: 'must be a number' }).positive().max(64).default(0.5),
   RUN_PIDS_LIMIT: intVar(256, 16, 65536),

@@ -1,7 +1,10 @@
-import { isMap, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import { z } from 'zod';
 
 export const REPO_CONFIG_FILE = '.helvetia.yml';
+/** Bounds on what a repository makes the worker parse, checked before (bytes) and while (keys) parsing. */
+export const REPO_CONFIG_MAX_BYTES = 64 * 1024;
+export const REPO_CONFIG_MAX_KEYS = 2000;
 
 /** The server's maxima a repository may ask for, and defaults when it asks for nothing. */
 export interface RepoLimits {
@@ -53,18 +56,51 @@ function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, pat
   return range ? counter.linePos(range[0]).line : undefined;
 }
 
+/**
+ * Counts every key and refuses duplicates in one linear pass (yaml's own `uniqueKeys` check is
+ * quadratic in a map's size, seconds for a file of 20,000 keys); undefined when within bounds.
+ */
+function keyProblem(doc: ReturnType<typeof parseDocument>, counter: LineCounter): string | undefined {
+  let keys = 0;
+  let problem: string | undefined;
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        const range = (pair.key as Node | null)?.range;
+        const at = range ? ` line ${counter.linePos(range[0]).line}` : '';
+        if (++keys > REPO_CONFIG_MAX_KEYS) problem = `${REPO_CONFIG_FILE}${at}: more than ${REPO_CONFIG_MAX_KEYS} keys in the file (the limit is ${REPO_CONFIG_MAX_KEYS})`;
+        else if (seen.has(key)) problem = `${REPO_CONFIG_FILE}${at}: duplicate key ${JSON.stringify(key)}`;
+        if (problem) return visit.BREAK;
+        seen.add(key);
+      }
+      return undefined;
+    },
+  });
+  return problem;
+}
+
 /** Parses and validates .helvetia.yml (absent → defaults) against the server's limits. */
 export function parseRepoConfig(text: string | undefined, limits: RepoLimits): RepoConfig {
   let raw: unknown = {};
   const counter = new LineCounter();
-  const doc = parseDocument(text ?? '', { lineCounter: counter, uniqueKeys: true });
+  const size = text === undefined ? 0 : Buffer.byteLength(text, 'utf8');
+  if (size > REPO_CONFIG_MAX_BYTES) throw new RepoConfigError(`${REPO_CONFIG_FILE} is ${size} bytes, over the ${REPO_CONFIG_MAX_BYTES}-byte limit`);
+  const doc = parseDocument(text ?? '', { lineCounter: counter, uniqueKeys: false });
   if (text !== undefined) {
     const yamlError = doc.errors[0];
     if (yamlError) {
       const line = yamlError.linePos?.[0]?.line;
       throw new RepoConfigError(`${REPO_CONFIG_FILE}${line ? ` line ${line}` : ''}: ${yamlError.message.split('\n')[0]}`);
     }
-    raw = doc.toJS() ?? {};
+    const problem = keyProblem(doc, counter);
+    if (problem) throw new RepoConfigError(problem);
+    try {
+      raw = doc.toJS({ maxAliasCount: 50 }) ?? {};
+    } catch (error) {
+      throw new RepoConfigError(`${REPO_CONFIG_FILE}: ${(error as Error).message.split('\n')[0]}`);
+    }
   }
   const result = schema.safeParse(raw);
   if (!result.success) {

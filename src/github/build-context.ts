@@ -1,43 +1,15 @@
-import { gunzipSync } from 'node:zlib';
 import { posix } from 'node:path';
-import { Readable } from 'node:stream';
 import tar, { type Header as TarHeaders } from 'tar-stream';
 
 export class SourceError extends Error {
-  override readonly name = 'SourceError';
+  override readonly name: string = 'SourceError';
 }
 
-/** One entry of a source archive, its path relative to the repository root. */
+/** One entry of a source archive, its path (and a hard link's target) relative to the repository root. */
 export interface SourceEntry {
   header: TarHeaders;
   path: string;
   content: Buffer;
-}
-
-/**
- * Reads a GitHub tarball (gzip, one top-level `owner-repo-<sha>/` folder) into entries with the
- * folder stripped. Entries that would escape the repository (absolute paths, `..`) are refused.
- */
-export async function readSourceArchive(tarGz: Buffer, maxBytes: number): Promise<SourceEntry[]> {
-  let raw: Buffer;
-  try {
-    raw = gunzipSync(tarGz, { maxOutputLength: maxBytes });
-  } catch (error) {
-    throw new SourceError(`source archive is not a readable gzip under ${maxBytes} bytes: ${(error as Error).message}`);
-  }
-  const entries: SourceEntry[] = [];
-  for await (const entry of Readable.from([raw]).pipe(tar.extract())) {
-    const body: Buffer[] = [];
-    for await (const c of entry) body.push(c as Buffer);
-    const name = entry.header.name;
-    const slash = name.indexOf('/');
-    const stripped = slash >= 0 ? name.slice(slash + 1) : '';
-    if (!stripped) continue;
-    const path = posix.normalize(stripped).replace(/\/$/, '');
-    if (path.startsWith('..') || posix.isAbsolute(path)) throw new SourceError(`archive entry escapes the repository: ${name}`);
-    entries.push({ header: entry.header, path, content: Buffer.concat(body) });
-  }
-  return entries;
 }
 
 /** The text of a regular file at `path`, if the archive has one. */
@@ -46,7 +18,19 @@ export function sourceFile(entries: readonly SourceEntry[], path: string): strin
   return entry?.content.toString('utf8');
 }
 
-/** Packs the entries under `directory` ("." for the root) into an uncompressed tar build context. */
+/** Where a link entry points, relative to the repository root. */
+function linkTarget(entry: SourceEntry): string | undefined {
+  const target = entry.header.linkname ?? '';
+  if (entry.header.type === 'link') return target;
+  if (entry.header.type === 'symlink') return posix.normalize(posix.join(posix.dirname(entry.path), target));
+  return undefined;
+}
+
+/**
+ * Packs the entries under `directory` ("." for the root) into an uncompressed tar build context.
+ * A symlink or hard link inside it that points outside it is refused (Docker would copy a link
+ * that dangles, or a hard link to a file the context does not hold).
+ */
 export async function packContext(entries: readonly SourceEntry[], directory = '.'): Promise<Buffer> {
   const base = posix.normalize(directory).replace(/\/$/, '');
   const prefix = base === '.' ? '' : `${base}/`;
@@ -63,10 +47,16 @@ export async function packContext(entries: readonly SourceEntry[], directory = '
   for (const entry of entries) {
     if (!entry.path.startsWith(prefix) || entry.path === base) continue;
     const name = entry.path.slice(prefix.length);
+    const target = linkTarget(entry);
+    const outside = (t: string) => t === '..' || t.startsWith('../') || posix.isAbsolute(t) || (t !== base && !t.startsWith(prefix));
+    if (target !== undefined && outside(target)) {
+      throw new SourceError(`${entry.path} is a ${entry.header.type === 'link' ? 'hard link' : 'symlink'} pointing outside the build context "${base}" (${entry.header.linkname})`);
+    }
+    const header = entry.header.type === 'link' ? { ...entry.header, name, linkname: target!.slice(prefix.length) || '.', size: 0 } : { ...entry.header, name };
     await new Promise<void>((resolve, reject) => {
       const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (entry.header.type === 'file') pack.entry({ ...entry.header, name }, entry.content, cb);
-      else pack.entry({ ...entry.header, name, size: 0 }, cb);
+      if (entry.header.type === 'file') pack.entry(header, entry.content, cb);
+      else pack.entry({ ...header, size: 0 }, cb);
     });
   }
   pack.finalize();

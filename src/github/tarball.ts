@@ -1,17 +1,30 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
 import type { GitHubClient } from './client.js';
-import { SourceError } from './build-context.js';
+import { SourceError, type SourceEntry } from './build-context.js';
+import { readSourceArchive, SourceLimitError, type SourceLimits } from './source-archive.js';
 
-/** Downloads the gzipped tarball of exactly `sha` through the GitHub API (follows the 302). */
-export async function downloadTarball(
+/**
+ * Downloads the gzipped tarball of exactly `sha` through the GitHub API (the 302 to the archive
+ * host is followed) and unpacks it as it streams in, within `limits`: an announced size over the
+ * limit is refused before a byte is read, any other overrun when the limit is crossed.
+ */
+export async function downloadSource(
   octokit: GitHubClient,
-  input: { owner: string; repo: string; sha: string; maxBytes: number },
-): Promise<Buffer> {
-  const response = await octokit.rest.repos.downloadTarballArchive({ owner: input.owner, repo: input.repo, ref: input.sha });
-  const data = response.data as unknown;
-  const buffer = data instanceof ArrayBuffer ? Buffer.from(data) : Buffer.isBuffer(data) ? data : undefined;
-  if (!buffer) throw new SourceError(`unexpected tarball response for ${input.owner}/${input.repo}@${input.sha}`);
-  if (buffer.length > input.maxBytes) {
-    throw new SourceError(`source archive is ${buffer.length} bytes, over the ${input.maxBytes}-byte limit`);
+  input: { owner: string; repo: string; sha: string; limits: SourceLimits; signal?: AbortSignal },
+): Promise<SourceEntry[]> {
+  const response = await octokit.request('GET /repos/{owner}/{repo}/tarball/{ref}', {
+    owner: input.owner, repo: input.repo, ref: input.sha,
+    request: { parseSuccessResponseBody: false, ...(input.signal ? { signal: input.signal } : {}) },
+  });
+  const body = response.data as unknown as ReadableStream<Uint8Array> | null;
+  if (!body || typeof (body as { getReader?: unknown }).getReader !== 'function') {
+    throw new SourceError(`unexpected tarball response for ${input.owner}/${input.repo}@${input.sha}`);
   }
-  return buffer;
+  const announced = Number(response.headers['content-length']);
+  if (Number.isFinite(announced) && announced > input.limits.maxBytes) {
+    await body.cancel().catch(() => undefined);
+    throw new SourceLimitError(`source archive is ${announced} bytes, over the ${input.limits.maxBytes}-byte limit (SOURCE_MAX_BYTES)`);
+  }
+  return readSourceArchive(Readable.fromWeb(body), input.limits);
 }

@@ -1,6 +1,7 @@
 import { FlowProducer, Queue, type FlowJob, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runIntake, type IntakeClaim } from './intake-script.js';
+import { PullRequestHeads } from './pr-heads.js';
 import { Supersession } from './supersession.js';
 import {
   ANNOUNCE_QUEUE,
@@ -9,6 +10,7 @@ import {
   deployJobId,
   environmentKey,
   intakeKeys,
+  isHeldFork,
   teardownJobId,
   type CommandJobData,
   type DeployJobData,
@@ -54,6 +56,7 @@ export type IntakeEntry =
 export class DeployQueue {
   readonly queue: Queue<PipelineJobData>;
   readonly supersession: Supersession;
+  readonly heads: PullRequestHeads;
   /** The intake stream and the hash of job ids in it (a second delivery of one is a duplicate). */
   readonly intake: { stream: string; pending: string };
   private readonly announce: Queue<DeployJobData>;
@@ -66,16 +69,25 @@ export class DeployQueue {
     this.flows = new FlowProducer({ connection: redis, prefix });
     this.supersession = new Supersession(redis, prefix ?? 'bull');
     this.intake = intakeKeys(prefix ?? 'bull');
+    this.heads = new PullRequestHeads(redis, prefix ?? 'bull');
   }
 
   /**
    * Idempotent per delivery + SHA: a duplicate delivery stores nothing; a redelivery of a
    * delivery whose job failed builds again. The new job becomes the environment's latest, which
-   * cancels older queued or running deploys of that environment.
+   * cancels older queued or running deploys of that environment, except a held fork commit
+   * (isHeldFork): nobody approved it, so it replaces nothing, not even an approved build.
+   * `headAt`: a pull request's new head, recorded for `/preview` (PullRequestHeads) before the
+   * delivery is acknowledged.
    */
-  async enqueue(data: DeployJobData): Promise<EnqueueResult> {
+  async enqueue(data: DeployJobData, options: { headAt?: number } = {}): Promise<EnqueueResult> {
     const jobId = deployJobId(data.deliveryId, data.sha);
-    return { jobId, status: await this.store({ kind: 'deploy', jobId, data }, this.supersession.claimOf(data, data.sha)) };
+    const claim = isHeldFork(data) ? undefined : this.supersession.claimOf(data, data.sha);
+    const [status] = await Promise.all([
+      this.store({ kind: 'deploy', jobId, data }, claim),
+      options.headAt !== undefined && data.pullRequest !== undefined ? this.heads.record(data.repository, data.pullRequest, data.sha, options.headAt) : undefined,
+    ]);
+    return { jobId, status };
   }
 
   /** Removes an environment; supersedes any deploy of it still queued or running. */
@@ -93,23 +105,25 @@ export class DeployQueue {
    * Creates the entries' BullMQ jobs, all deploy flows in one round trip. Idempotent: job ids are
    * deterministic and BullMQ ignores one it has. A deploy followed in the same batch by another
    * deploy or a teardown of its environment was superseded when that one was stored: it gets no
-   * announce child (no queued check run), only the deploy job that reports it cancelled.
+   * announce child (no queued check run), only the deploy job that reports it cancelled. A held
+   * fork commit claims nothing and announces nothing: its job concludes its check in one write.
    */
   async materialize(entries: IntakeEntry[]): Promise<void> {
     const flows: FlowJob[] = [];
     const others: Promise<unknown>[] = [];
     const lastOfEnvironment = new Map<string, number>();
-    entries.forEach((entry, i) => entry.kind !== 'command' && lastOfEnvironment.set(environmentKey(entry.data), i));
+    const claims = (entry: IntakeEntry) => entry.kind === 'teardown' || (entry.kind === 'deploy' && !isHeldFork(entry.data));
+    entries.forEach((entry, i) => claims(entry) && lastOfEnvironment.set(environmentKey(entry.data as DeployJobData | TeardownJobData), i));
     for (const [i, entry] of entries.entries()) {
       const { jobId } = entry;
       if (entry.kind === 'deploy') {
-        const superseded = lastOfEnvironment.get(environmentKey(entry.data))! > i;
+        const announce = claims(entry) && lastOfEnvironment.get(environmentKey(entry.data)) === i;
         flows.push({
           name: 'deploy',
           queueName: DEPLOY_QUEUE,
           data: entry.data,
           opts: { ...DEPLOY_JOB_OPTIONS, jobId },
-          ...(superseded ? {} : { children: [{ name: 'announce', queueName: ANNOUNCE_QUEUE, data: entry.data, opts: { ...ANNOUNCE_JOB_OPTIONS, jobId: `${jobId}-announce` } }] }),
+          ...(!announce ? {} : { children: [{ name: 'announce', queueName: ANNOUNCE_QUEUE, data: entry.data, opts: { ...ANNOUNCE_JOB_OPTIONS, jobId: `${jobId}-announce` } }] }),
         });
       } else if (entry.kind === 'teardown') {
         others.push(this.queue.add('teardown', entry.data, { ...DEPLOY_JOB_OPTIONS, attempts: 3, jobId }));

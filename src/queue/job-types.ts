@@ -29,11 +29,22 @@ export interface DeployJobData extends Target {
   /** refs/heads/... the commit came from, for the summary. */
   ref: string;
   enqueuedAt: number;
-  /** The head repository is a fork: nothing is built until a writer approves this SHA. */
+  /**
+   * The head repository is a fork (or was deleted). Such a deploy from a pull_request event is
+   * only held (see isHeldFork): it claims nothing and builds nothing until a writer approves this
+   * exact SHA, which enqueues a new deploy carrying `approvedBy`.
+   */
   fork?: boolean;
+  /** The writer who approved this fork commit (set only by the worker's command handling). */
+  approvedBy?: string;
   /** Who asked for this deploy, when it was not a push (redeploy, approval). */
   requestedBy?: string;
+  /** Why, when it was not a push (shown on the check run). */
+  reason?: string;
 }
+
+/** A fork pull request's commit nobody has approved yet: the job may only ask for approval. */
+export const isHeldFork = (data: Pick<DeployJobData, 'fork' | 'approvedBy'>): boolean => Boolean(data.fork) && !data.approvedBy;
 
 /** Removes an environment: containers, images, network attachments; marks its Deployment inactive. */
 export interface TeardownJobData extends Target {
@@ -44,15 +55,29 @@ export interface TeardownJobData extends Target {
 
 export type CommandName = 'preview' | 'destroy' | 'redeploy' | 'approve';
 
-/** A slash command or check-run button; the worker checks the actor's permission first. */
-export interface CommandJobData extends Target {
+/**
+ * A slash command, a check-run button or a re-run; the worker checks the actor's permission first.
+ * A slash command names its pull request; a check event names only a commit (and the check run):
+ * the worker decides which environment it belongs to (resolve-check-target.ts), never the payload.
+ */
+export interface CommandJobData extends Omit<Target, 'environment'> {
   deliveryId: string;
   command: CommandName;
   actor: string;
+  /** Slash commands: pr-<n>. Check events: unset until the worker resolves it. */
+  environment?: string;
   /** The comment to react to, for slash commands. */
   commentId?: number;
-  /** The SHA a button was pressed for (check_run.head_sha). */
+  /** When the comment was written (GitHub's clock, ms): `/preview` approves the head of that moment. */
+  commentedAt?: number;
+  /** The SHA a button was pressed or a re-run was asked for (check_run / check_suite head_sha). */
   sha?: string;
+  /** The check run the button or re-run belongs to (check_run events). */
+  checkRunId?: number;
+  /** A whole check suite was re-run (check_suite.rerequested). */
+  suite?: boolean;
+  /** Pull request numbers the payload listed: a hint, verified through the API before use. */
+  pullRequests?: number[];
   enqueuedAt: number;
 }
 
@@ -79,4 +104,4 @@ export function commandJobId(deliveryId: string): string {
 }
 
 /** The key "latest commit wins" is decided on. */
-export const environmentKey = (t: Pick<Target, 'repository' | 'environment'>): string => `${t.repository}@${t.environment}`;
+export const environmentKey = (t: { repository: string; environment: string }): string => `${t.repository}@${t.environment}`;

@@ -52,7 +52,7 @@ export function helvetiaApp(deps: AppDeps): ApplicationFunction {
       const log = deps.logger.child({ deliveryId: context.id, event: `pull_request.${(context.payload as { action?: unknown } | null)?.action}` });
       const decision = mapSafely(log, 'pull_request', () => mapPullRequest(context.id, context.payload as unknown as PullRequestPayload));
       if ('ignored' in decision) return log.debug({ reason: decision.ignored }, 'pull request event ignored');
-      const result = 'deploy' in decision ? await deps.queue.enqueue(decision.deploy) : await deps.queue.enqueueTeardown(decision.teardown);
+      const result = 'deploy' in decision ? await deps.queue.enqueue(decision.deploy, { headAt: decision.headAt }) : await deps.queue.enqueueTeardown(decision.teardown);
       log.info({ jobId: result.jobId, status: result.status }, 'pull request job enqueued');
     });
 

@@ -6,10 +6,22 @@ interface Repo {
   owner: { login: string };
 }
 
+/** A GitHub timestamp in ms, or undefined when absent or unreadable. */
+const timeOf = (iso: unknown): number | undefined => {
+  const at = typeof iso === 'string' ? Date.parse(iso) : Number.NaN;
+  return Number.isFinite(at) ? at : undefined;
+};
+
 /** issue_comment.created: `/preview` or `/destroy` alone on the comment's first line, on a pull request. */
 export function mapSlashCommand(
   deliveryId: string,
-  payload: { action: string; issue: { number: number; pull_request?: unknown }; comment: { id: number; body: string; user: { login: string; type?: string } }; repository: Repo; installation?: { id: number } },
+  payload: {
+    action: string;
+    issue: { number: number; pull_request?: unknown };
+    comment: { id: number; body: string; created_at?: string; user: { login: string; type?: string } };
+    repository: Repo;
+    installation?: { id: number };
+  },
   now = Date.now(),
 ): CommandJobData | undefined {
   if (payload.action !== 'created' || !payload.issue.pull_request || !payload.installation?.id) return undefined;
@@ -20,8 +32,16 @@ export function mapSlashCommand(
   return {
     deliveryId, installationId: payload.installation.id, owner: payload.repository.owner.login, repo: payload.repository.name,
     repository: payload.repository.full_name, environment: `pr-${payload.issue.number}`, pullRequest: payload.issue.number,
-    command: match[1] as CommandName, actor: payload.comment.user.login, commentId: payload.comment.id, enqueuedAt: now,
+    command: match[1] as CommandName, actor: payload.comment.user.login, commentId: payload.comment.id,
+    // GitHub's clock, like the pull request heads' (PullRequestHeads); ours only when it sent none.
+    commentedAt: timeOf(payload.comment.created_at) ?? now, enqueuedAt: now,
   };
+}
+
+interface CheckSubject {
+  id?: number;
+  head_sha: string;
+  pull_requests?: { number: number }[];
 }
 
 interface CheckPayload {
@@ -30,13 +50,15 @@ interface CheckPayload {
   repository: Repo;
   installation?: { id: number };
   requested_action?: { identifier: string };
-  check_run?: { head_sha: string; pull_requests: { number: number }[]; app?: { id?: number } | null };
-  check_suite?: { head_sha: string; pull_requests: { number: number }[]; app?: { id?: number } | null };
+  check_run?: CheckSubject;
+  check_suite?: CheckSubject;
 }
 
 /**
  * Our own check run's buttons (requested_action: redeploy / destroy / approve) and re-runs
- * (check_run or check_suite rerequested) become commands; the worker checks the sender's access.
+ * (check_run or check_suite rerequested) become commands on a commit. The payload does not say
+ * which environment: for a fork's head, GitHub sends `pull_requests: []`, which must never read as
+ * "production". The worker resolves it (its record of the check run first) and checks the sender.
  */
 export function mapCheckEvent(deliveryId: string, payload: CheckPayload, now = Date.now()): CommandJobData | undefined {
   const subject = payload.check_run ?? payload.check_suite;
@@ -47,11 +69,13 @@ export function mapCheckEvent(deliveryId: string, payload: CheckPayload, now = D
     const id = payload.requested_action?.identifier;
     if (id === 'redeploy' || id === 'destroy' || id === 'approve') command = id;
   }
-  if (!command) return undefined;
-  const pullRequest = subject.pull_requests[0]?.number;
+  if (!command || !/^[0-9a-f]{40}$/.test(subject.head_sha)) return undefined;
+  const pullRequests = (subject.pull_requests ?? []).map((p) => p.number).filter((n) => Number.isInteger(n) && n > 0);
   return {
     deliveryId, installationId: payload.installation.id, owner: payload.repository.owner.login, repo: payload.repository.name,
-    repository: payload.repository.full_name, environment: pullRequest === undefined ? 'production' : `pr-${pullRequest}`,
-    ...(pullRequest === undefined ? {} : { pullRequest }), command, actor: payload.sender.login, sha: subject.head_sha, enqueuedAt: now,
+    repository: payload.repository.full_name, command, actor: payload.sender.login, sha: subject.head_sha,
+    ...(payload.check_run ? { checkRunId: payload.check_run.id } : { suite: true }),
+    ...(pullRequests.length ? { pullRequests } : {}),
+    enqueuedAt: now,
   };
 }

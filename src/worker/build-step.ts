@@ -3,14 +3,12 @@ import { parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig } from '../config/re
 import { BuildError, type DockerEngine } from '../docker/engine.js';
 import { environmentLabel } from '../docker/hostname.js';
 import { ownershipLabels, type DeploymentIdentity } from '../docker/labels.js';
-import { packContext, readSourceArchive, sourceFile, type SourceEntry } from '../github/build-context.js';
+import { packContext, sourceFile, type SourceEntry } from '../github/build-context.js';
 import type { GitHubClient } from '../github/client.js';
-import { downloadTarball } from '../github/tarball.js';
+import { downloadSource } from '../github/tarball.js';
 import type { DeployJobData } from '../queue/job-types.js';
 import { DeployTimeoutError, dockerMessage } from './deploy-errors.js';
 import type { DeployLog } from './deploy-log.js';
-
-const MAX_SOURCE_BYTES = 512 * 1024 * 1024;
 
 /** Image reference per repository and commit: `helvetia/<repo>--<owner>:<sha>`. */
 export function imageTag(data: Pick<DeployJobData, 'owner' | 'repo' | 'sha'>): string {
@@ -18,11 +16,11 @@ export function imageTag(data: Pick<DeployJobData, 'owner' | 'repo' | 'sha'>): s
 }
 
 /** Downloads exactly `data.sha` through the GitHub API and reads its .helvetia.yml (at that commit). */
-export async function sourceStep(input: { data: DeployJobData; octokit: GitHubClient; config: Config; log: DeployLog }): Promise<{ entries: SourceEntry[]; repoConfig: RepoConfig }> {
+export async function sourceStep(input: { data: DeployJobData; octokit: GitHubClient; config: Config; log: DeployLog; signal?: AbortSignal }): Promise<{ entries: SourceEntry[]; repoConfig: RepoConfig }> {
   const { data, config, log } = input;
   log.step(`fetching ${data.repository}@${data.sha} through the GitHub API`);
-  const archive = await downloadTarball(input.octokit, { owner: data.owner, repo: data.repo, sha: data.sha, maxBytes: MAX_SOURCE_BYTES });
-  const entries = await readSourceArchive(archive, MAX_SOURCE_BYTES * 4);
+  const limits = { maxBytes: config.SOURCE_MAX_BYTES, maxInflatedBytes: config.SOURCE_MAX_INFLATED_BYTES, maxEntries: config.SOURCE_MAX_ENTRIES };
+  const entries = await downloadSource(input.octokit, { owner: data.owner, repo: data.repo, sha: data.sha, limits, signal: input.signal });
   const text = sourceFile(entries, REPO_CONFIG_FILE);
   const repoConfig = parseRepoConfig(text, { memoryMb: config.RUN_MEMORY_MB, cpus: config.RUN_CPUS, port: config.CONTAINER_PORT });
   log.step(text === undefined ? `no ${REPO_CONFIG_FILE}: using defaults` : `read ${REPO_CONFIG_FILE}`);

@@ -4,12 +4,13 @@ import { createQueuedCheck } from '../github/checks.js';
 import { RANK_CURRENT, RANK_SUPERSEDED } from '../github/write-queue.js';
 import { DEPLOY_JOB_OPTIONS, type DeployQueue } from '../queue/deploy-queue.js';
 import { IntakeDispatcher } from '../queue/intake-dispatcher.js';
-import { ANNOUNCE_QUEUE, DEPLOY_QUEUE, type AnnounceResult, type CommandJobData, type DeployJobData, type PipelineJobData, type TeardownJobData } from '../queue/job-types.js';
+import { ANNOUNCE_QUEUE, DEPLOY_QUEUE, isHeldFork, type AnnounceResult, type CommandJobData, type DeployJobData, type PipelineJobData, type TeardownJobData } from '../queue/job-types.js';
 import type { CancelMessage } from '../queue/supersession.js';
 import { concludeLeftover } from './conclude-leftover.js';
 import { reconcilePreviews } from './reconcile-previews.js';
 import { runCommand } from './run-command.js';
 import { runDeploy, type RunningData, type WorkerDeps } from './run-deploy.js';
+import { runForkHold } from './run-fork-hold.js';
 import { runTeardown } from './run-teardown.js';
 
 export interface WorkerTuning {
@@ -68,7 +69,9 @@ export async function createWorkers(connection: Redis, deps: WorkerDeps, tuning:
       return ranked(deps, job.data, parentId, () =>
         turn(async () => {
           if (await deps.supersession.supersededBy(job.data, parentId)) return {};
-          const checkRunId = await createQueuedCheck(octokit, { owner: job.data.owner, repo: job.data.repo, sha: job.data.sha, externalId: parentId, detailsUrl: deps.logUrl?.(parentId) });
+          const checkRunId = await deps.state.checks.create(job.data, () =>
+            createQueuedCheck(octokit, { owner: job.data.owner, repo: job.data.repo, sha: job.data.sha, externalId: parentId, detailsUrl: deps.logUrl?.(parentId) }),
+          );
           await deps.state.trackCheck({ jobId: parentId, owner: job.data.owner, repo: job.data.repo, installationId: job.data.installationId, checkRunId });
           return { checkRunId };
         }),
@@ -83,7 +86,9 @@ export async function createWorkers(connection: Redis, deps: WorkerDeps, tuning:
     async (job, _token, signal) => {
       const abort = signal ?? new AbortController().signal;
       switch (job.name) {
-        case 'deploy': return ranked(deps, job.data as DeployJobData, job.id!, () => runDeploy(job as Job<RunningData>, deps, abort));
+        case 'deploy':
+          if (isHeldFork(job.data as DeployJobData)) return runForkHold(job as Job<RunningData>, deps, queue);
+          return ranked(deps, job.data as DeployJobData, job.id!, () => runDeploy(job as Job<RunningData>, deps, abort));
         case 'teardown': return runTeardown(job as Job<TeardownJobData>, deps);
         case 'command': return runCommand(job as Job<CommandJobData>, deps, queue);
         case 'reconcile': return reconcilePreviews(deps, queue);

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { CheckRecords } from './check-records.js';
 
 export interface OpenCheck {
   jobId: string;
@@ -13,7 +14,12 @@ export interface OpenCheck {
  * the check runs it opened but has not concluded yet.
  */
 export class DeployState {
-  constructor(readonly redis: Redis, readonly prefix = 'helvetia') {}
+  /** The environment of every check run the bot created. */
+  readonly checks: CheckRecords;
+
+  constructor(readonly redis: Redis, readonly prefix = 'helvetia') {
+    this.checks = new CheckRecords(redis, prefix);
+  }
 
   private key(name: string): string {
     return `${this.prefix}:${name}`;

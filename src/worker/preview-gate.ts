@@ -3,6 +3,7 @@ import type { DockerEngine } from '../docker/engine.js';
 import { LABEL, ownedFilters } from '../docker/labels.js';
 import type { DeployJobData } from '../queue/job-types.js';
 import type { DeployState } from './deploy-state.js';
+import { FORK_HOLD_TITLE, forkHoldReason } from './run-fork-hold.js';
 
 export type GateDecision =
   | { proceed: true; approvedBy?: string }
@@ -10,24 +11,16 @@ export type GateDecision =
 
 /**
  * Decides, before anything is fetched or built, whether a preview may be built at all:
- * fork code waits for a writer's approval of this exact SHA; a repository may not exceed its
+ * an approved fork deploy must still be on record for this exact SHA; a repository may not exceed its
  * preview cap. Production deploys always proceed.
  */
 export async function previewGate(data: DeployJobData, deps: { config: Config; engine: DockerEngine; state: DeployState }): Promise<GateDecision> {
   if (data.pullRequest === undefined) return { proceed: true };
   if (data.fork) {
-    const approvedBy = await deps.state.approvedBy(data.repository, data.pullRequest, data.sha);
-    if (!approvedBy) {
-      return {
-        proceed: false,
-        conclusion: 'action_required',
-        title: 'Approval needed to build a fork',
-        comment: 'awaiting approval',
-        reason:
-          `This pull request comes from a fork, so its code is not built until someone with write access approves commit \`${data.sha.slice(0, 12)}\`: ` +
-          'press **Approve preview** on this check, or comment `/preview` on the pull request. Every new push needs a new approval. Fork builds never receive secrets.',
-      };
-    }
+    // Only an approval enqueues a fork deploy that gets here (run-command.ts, run-fork-hold.ts):
+    // it must still name the approved commit, and the approval must still be on record.
+    const approvedBy = data.approvedBy && (await deps.state.approvedBy(data.repository, data.pullRequest, data.sha));
+    if (!approvedBy) return { proceed: false, conclusion: 'action_required', title: FORK_HOLD_TITLE, comment: 'awaiting approval', reason: forkHoldReason(data.sha) };
     return { proceed: true, approvedBy };
   }
   const previews = await deps.engine.listContainers(ownedFilters(deps.config.QUEUE_PREFIX, { [LABEL.repository]: data.repository, [LABEL.role]: 'app' }));

@@ -47,7 +47,7 @@ export class Reporter {
   /** The queued check run (created by the announce job, or here when that failed). */
   async ensureCheck(): Promise<number> {
     if (this.checkRunId === undefined) {
-      this.checkRunId = await createQueuedCheck(this.octokit, { ...this.repoRef, sha: this.data.sha, externalId: this.jobId, detailsUrl: this.logUrl });
+      this.checkRunId = await this.state.checks.create(this.data, () => createQueuedCheck(this.octokit, { ...this.repoRef, sha: this.data.sha, externalId: this.jobId, detailsUrl: this.logUrl }));
       await this.state.trackCheck({ jobId: this.jobId, ...this.repoRef, installationId: this.data.installationId, checkRunId: this.checkRunId });
     }
     return this.checkRunId;
@@ -104,7 +104,7 @@ export class Reporter {
   async conclude(conclusion: CheckConclusion, title: string, summary: string, environmentUrl?: string): Promise<void> {
     const completion = { conclusion, title, summary, detailsUrl: this.logUrl, actions: this.actionsFor(conclusion) };
     if (this.checkRunId === undefined) {
-      this.checkRunId = await createCompletedCheck(this.octokit, { ...this.repoRef, sha: this.data.sha, externalId: this.jobId, ...completion });
+      this.checkRunId = await this.state.checks.create(this.data, () => createCompletedCheck(this.octokit, { ...this.repoRef, sha: this.data.sha, externalId: this.jobId, ...completion }));
     } else {
       await completeCheck(this.octokit, { ...this.repoRef, checkRunId: this.checkRunId, ...completion });
       await this.state.untrackCheck(this.jobId);

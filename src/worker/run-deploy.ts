@@ -119,9 +119,9 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
   const announced = reported.then(() => job.updateData({ ...data, checkRunId: reporter.checkRunId, deploymentId: reporter.deploymentId }));
   announced.catch(() => undefined); // awaited below; this only defers the rejection
   logger.info('deploy started');
-  log.step(`deploying ${data.repository}@${data.sha} to ${data.environment} (attempt ${job.attemptsMade + 1})${gate.approvedBy ? `, approved by @${gate.approvedBy}` : ''}`);
+  log.step(`deploying ${data.repository}@${data.sha} to ${data.environment} (attempt ${job.attemptsMade + 1})${gate.approvedBy ? `, approved by @${gate.approvedBy}` : ''}${data.reason ? `: ${data.reason}` : ''}`);
   try {
-    const { entries, repoConfig } = await sourceStep({ data, octokit, config: deps.config, log });
+    const { entries, repoConfig } = await sourceStep({ data, octokit, config: deps.config, log, signal: cancel.signal });
     if (data.pullRequest !== undefined && !repoConfig.previews) {
       const reason = 'Previews are turned off in .helvetia.yml (previews: false).';
       log.step(reason);
@@ -144,7 +144,10 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
       await announced;
       const summary = renderSummary({
         title: `Deployed ${data.sha.slice(0, 12)} to ${data.environment}`,
-        rows: [['Commit', `\`${data.sha}\``], ['Image', `\`${image}\``], ['URL', url], ['Build', seconds(buildMs)], ['Health', seconds(healthMs)], ['Total', seconds(Date.now() - started)]],
+        rows: [
+          ['Commit', `\`${data.sha}\``], ...(data.reason ? [['Why', data.reason] as [string, string]] : []), ...(gate.approvedBy ? [['Approved by', `@${gate.approvedBy}`] as [string, string]] : []),
+          ['Image', `\`${image}\``], ['URL', url], ['Build', seconds(buildMs)], ['Health', seconds(healthMs)], ['Total', seconds(Date.now() - started)],
+        ],
         notes: logUrl ? [`[Build log](${logUrl})`] : [],
       });
       await reporter.conclude('success', `Deployed to ${url}`, summary, url);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { githubTarball } from './tarball.js';
+import { repoId } from './webhooks.js';
 
 export interface RecordedCall {
   method: string;
@@ -32,8 +33,9 @@ export class GitHubDouble {
   readonly calls: RecordedCall[] = [];
   readonly tokens: string[] = [];
   private readonly sources = new Map<string, Record<string, string>>();
-  /** Pull requests by "owner/repo#n": what GET /pulls/:n answers. */
-  readonly pulls = new Map<string, { state: 'open' | 'closed'; merged?: boolean; headSha: string; headRepo: string; baseRepo: string }>();
+  private readonly archives = new Map<string, Buffer>();
+  /** Pull requests by "owner/repo#n": what GET /pulls/:n answers. `headRepo: null`: a deleted fork. */
+  readonly pulls = new Map<string, { state: 'open' | 'closed'; merged?: boolean; headSha: string; headRepo: string | null; baseRepo: string }>();
   /** Users with write access; everyone else reads. */
   readonly writers = new Set<string>();
   /** Issue comments by id. */
@@ -47,6 +49,11 @@ export class GitHubDouble {
   /** Registers the files of `owner/repo@sha`. */
   addCommit(owner: string, repo: string, sha: string, files: Record<string, string>): void {
     this.sources.set(`${owner}/${repo}@${sha}`, files);
+  }
+
+  /** Serves `archive` as is for `owner/repo@sha` (an oversized or hostile tarball). */
+  addRawArchive(owner: string, repo: string, sha: string, archive: Buffer): void {
+    this.archives.set(`${owner}/${repo}@${sha}`, archive);
   }
 
   get host(): string {
@@ -106,6 +113,8 @@ export class GitHubDouble {
       return { status: 302, headers: { location: `http://${this.host}/_codeload/${m[1]}/${m[2]}/legacy.tar.gz/${m[3]}` } };
     }
     if ((m = path.match(/^\/_codeload\/([^/]+)\/([^/]+)\/legacy\.tar\.gz\/(.+)$/))) {
+      const raw = this.archives.get(`${m[1]}/${m[2]}@${m[3]}`);
+      if (raw) return { status: 200, body: raw, headers: { 'content-type': 'application/x-gzip' } };
       const files = this.sources.get(`${m[1]}/${m[2]}@${m[3]}`);
       if (!files) return { status: 404, body: { message: 'Not Found' } };
       return { status: 200, body: await githubTarball(m[1]!, m[2]!, m[3]!, files), headers: { 'content-type': 'application/x-gzip' } };
@@ -136,7 +145,14 @@ export class GitHubDouble {
     if ((m = path.match(/^\/api\/v3\/repos\/([^/]+\/[^/]+)\/pulls\/(\d+)$/)) && req.method === 'GET') {
       const pr = this.pulls.get(`${m[1]}#${m[2]}`);
       if (!pr) return { status: 404, body: { message: 'Not Found' } };
-      return { status: 200, body: { number: Number(m[2]), state: pr.state, merged: pr.merged ?? false, head: { sha: pr.headSha, repo: { full_name: pr.headRepo } }, base: { repo: { full_name: pr.baseRepo } } } };
+      return { status: 200, body: this.pullBody(Number(m[2]), pr) };
+    }
+    if ((m = path.match(/^\/api\/v3\/repos\/([^/]+\/[^/]+)\/pulls$/)) && req.method === 'GET') {
+      const state = new URL(req.url ?? '/', 'http://x').searchParams.get('state') ?? 'open';
+      return { status: 200, body: this.pullsOf(m[1]!).filter(([, pr]) => state === 'all' || pr.state === state).map(([n, pr]) => this.pullBody(n, pr)) };
+    }
+    if ((m = path.match(/^\/api\/v3\/repos\/([^/]+\/[^/]+)\/commits\/([0-9a-f]{40})\/pulls$/)) && req.method === 'GET') {
+      return { status: 200, body: this.pullsOf(m[1]!).filter(([, pr]) => pr.headSha === m![2]).map(([n, pr]) => this.pullBody(n, pr)) };
     }
     if ((m = path.match(/^\/api\/v3\/repos\/([^/]+\/[^/]+)\/collaborators\/([^/]+)\/permission$/))) {
       const permission = this.writers.has(m[2]!) ? 'write' : 'read';
@@ -164,6 +180,20 @@ export class GitHubDouble {
       return { status: 201, body: { id: this.nextId++, ...call.body } };
     }
     return { status: 404, body: { message: `double has no route for ${req.method} ${path}` } };
+  }
+
+  private pullsOf(repository: string): [number, GitHubDouble['pulls'] extends Map<string, infer P> ? P : never][] {
+    return [...this.pulls].filter(([key]) => key.startsWith(`${repository}#`)).map(([key, pr]) => [Number(key.split('#')[1]), pr]);
+  }
+
+  /** A pull request as GET /pulls answers it: repositories with their ids (a deleted fork: null). */
+  private pullBody(number: number, pr: { state: string; merged?: boolean; headSha: string; headRepo: string | null; baseRepo: string }) {
+    const repo = (full: string) => ({ id: repoId(full), full_name: full, name: full.split('/')[1] });
+    return {
+      number, state: pr.state, merged: pr.merged ?? false,
+      head: { sha: pr.headSha, ref: 'topic', repo: pr.headRepo === null ? null : repo(pr.headRepo) },
+      base: { ref: 'master', repo: repo(pr.baseRepo) },
+    };
   }
 
   /** The bot comments on a pull request. */

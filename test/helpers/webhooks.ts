@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -48,9 +48,14 @@ export async function deliver(
   return { status: response.status, deliveryId, body: await response.text() };
 }
 
+/** A stable repository id for `owner/name`, as GitHub would give (the double answers with the same). */
+export const repoId = (fullName: string): number => createHash('sha1').update(fullName.toLowerCase()).digest().readUInt32BE(0);
+
 /** A real pull_request example, pointed at `owner/repo#number` with head `sha`. */
 export function pullRequestPayload(opts: {
-  action: string; owner: string; repo: string; number: number; sha: string; installationId: number; headRepo?: string; merged?: boolean;
+  action: string; owner: string; repo: string; number: number; sha: string; installationId: number;
+  /** The head's repository: another one for a fork, null for a deleted fork (default: the base). */
+  headRepo?: string | null; merged?: boolean;
 }): Record<string, any> {
   const payload = examplePayload('pull_request', (p) => p.action === 'opened' && Boolean(p.installation));
   const full = `${opts.owner}/${opts.repo}`;
@@ -59,8 +64,12 @@ export function pullRequestPayload(opts: {
   payload.pull_request.number = opts.number;
   payload.pull_request.merged = opts.merged ?? false;
   payload.pull_request.head.sha = opts.sha;
-  payload.pull_request.head.repo.full_name = opts.headRepo ?? full;
-  payload.pull_request.base.repo.full_name = full;
+  const head = opts.headRepo === undefined ? full : opts.headRepo;
+  if (head === null) payload.pull_request.head.repo = null;
+  else Object.assign(payload.pull_request.head.repo, { id: repoId(head), full_name: head, name: head.split('/')[1], owner: { ...payload.pull_request.head.repo.owner, login: head.split('/')[0] } });
+  Object.assign(payload.pull_request.base.repo, { id: repoId(full), full_name: full, name: opts.repo });
+  payload.pull_request.updated_at = new Date().toISOString();
+  payload.repository.id = repoId(full);
   payload.repository.name = opts.repo;
   payload.repository.full_name = full;
   payload.repository.owner.login = opts.owner;
@@ -77,6 +86,7 @@ export function prCommentPayload(opts: { owner: string; repo: string; number: nu
   payload.comment.body = opts.body;
   payload.comment.user.login = opts.user;
   payload.comment.user.type = 'User';
+  payload.comment.created_at = new Date().toISOString();
   payload.repository.name = opts.repo;
   payload.repository.full_name = `${opts.owner}/${opts.repo}`;
   payload.repository.owner.login = opts.owner;

@@ -4,8 +4,8 @@ import { createLogger } from '../../src/logger.js';
 import { GitHubApp } from '../../src/github/client.js';
 import { completeCheck, createQueuedCheck, startCheck } from '../../src/github/checks.js';
 import { createDeployment, setDeploymentStatus } from '../../src/github/deployments.js';
-import { downloadTarball } from '../../src/github/tarball.js';
-import { packContext, readSourceArchive, sourceFile } from '../../src/github/build-context.js';
+import { downloadSource } from '../../src/github/tarball.js';
+import { packContext, sourceFile } from '../../src/github/build-context.js';
 import { TEST_PRIVATE_KEY } from '../helpers/env.js';
 import { githubTarball } from '../helpers/tarball.js';
 import { Reporter } from '../../src/worker/reporter.js';
@@ -40,7 +40,12 @@ describe('GitHub reporting (nock)', () => {
   });
 
   it('a job with no check run yet concludes in one write: the check run created completed', async () => {
-    const state = { untracked: [] as string[], untrackCheck: async (id: string) => void state.untracked.push(id) };
+    const state = {
+      untracked: [] as string[],
+      recorded: [] as [string, number][],
+      untrackCheck: async (id: string) => void state.untracked.push(id),
+      checks: { create: async (t: { environment: string }, create: () => Promise<number>) => { const id = await create(); state.recorded.push([t.environment, id]); return id; } },
+    };
     const scope = nock(API)
       .post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
       .post('/repos/o/r/check-runs', (b) => b.status === 'completed' && b.conclusion === 'cancelled' && b.head_sha === 'abc' && b.external_id === 'job-2' && b.output.title === 'Superseded by 1234567' && b.details_url === 'http://logs/job-2' && b.actions[0].identifier === 'redeploy')
@@ -52,6 +57,8 @@ describe('GitHub reporting (nock)', () => {
     const fresh = new Reporter(octokit, data, 'job-2', state as never, { logUrl: 'http://logs/job-2' });
     await fresh.conclude('cancelled', 'Superseded by 1234567', 'summary');
     expect(fresh.checkRunId).toBe(78);
+    // The check run it created is recorded as production's (buttons on it are resolved by that record).
+    expect(state.recorded).toEqual([['production', 78]]);
     // One the announce created is updated, and no longer tracked as open.
     const announced = new Reporter(octokit, data, 'job-3', state as never, { checkRunId: 79 });
     await announced.conclude('failure', 'Build failed', 'summary');
@@ -103,8 +110,7 @@ describe('GitHub reporting (nock)', () => {
       .get(`/repos/o/r/tarball/${'c0ffee'.padEnd(40, '0')}`).reply(302, undefined, { location: 'https://codeload.github.com/o/r/legacy.tar.gz/c0ffee' });
     const codeload = nock('https://codeload.github.com').get('/o/r/legacy.tar.gz/c0ffee').reply(200, archive, { 'content-type': 'application/x-gzip' });
     const { octokit } = await app().installation(9);
-    const buffer = await downloadTarball(octokit, { owner: 'o', repo: 'r', sha: 'c0ffee'.padEnd(40, '0'), maxBytes: 1e6 });
-    const entries = await readSourceArchive(buffer, 1e7);
+    const entries = await downloadSource(octokit, { owner: 'o', repo: 'r', sha: 'c0ffee'.padEnd(40, '0'), limits: { maxBytes: 1e6, maxInflatedBytes: 1e7, maxEntries: 100 } });
     expect(sourceFile(entries, '.helvetia.yml')).toBe('port: 3000\n');
     const context = { tar: await packContext(entries) };
     const { default: tar } = await import('tar-stream');
@@ -118,10 +124,28 @@ describe('GitHub reporting (nock)', () => {
     expect(scope.isDone() && codeload.isDone()).toBe(true);
   });
 
-  it('refuses an archive over the size limit', async () => {
-    nock(API).post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
-      .get('/repos/o/r/tarball/s').reply(200, Buffer.alloc(2000), { 'content-type': 'application/x-gzip' });
+  it('refuses an archive whose announced size is over the limit before reading it', async () => {
+    const scope = nock(API).post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
+      .get('/repos/o/r/tarball/s').reply(200, Buffer.alloc(2000), { 'content-type': 'application/x-gzip', 'content-length': '2000' });
     const { octokit } = await app().installation(9);
-    await expect(downloadTarball(octokit, { owner: 'o', repo: 'r', sha: 's', maxBytes: 1000 })).rejects.toThrow(/over the 1000-byte limit/);
+    await expect(downloadSource(octokit, { owner: 'o', repo: 'r', sha: 's', limits: { maxBytes: 1000, maxInflatedBytes: 1e6, maxEntries: 10 } })).rejects.toThrow(
+      'source archive is 2000 bytes, over the 1000-byte limit (SOURCE_MAX_BYTES)',
+    );
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('stops a download with no announced size once it crosses the limit', async () => {
+    const { Readable } = await import('node:stream');
+    const { randomBytes } = await import('node:crypto');
+    // A real GitHub-shaped archive of about 1 MB compressed, sent in 16 KiB chunks with no content-length.
+    const archive = await githubTarball('o', 'r', 's', { big: randomBytes(1024 * 1024).toString('hex') });
+    const chunks = Array.from({ length: Math.ceil(archive.length / 16384) }, (_, i) => archive.subarray(i * 16384, (i + 1) * 16384));
+    const scope = nock(API).post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
+      .get('/repos/o/r/tarball/s').reply(200, () => Readable.from(chunks), { 'content-type': 'application/x-gzip' });
+    const { octokit } = await app().installation(9);
+    await expect(downloadSource(octokit, { owner: 'o', repo: 'r', sha: 's', limits: { maxBytes: 100_000, maxInflatedBytes: 1e9, maxEntries: 10 } })).rejects.toThrow(
+      /^source archive is over the 100000-byte limit \(SOURCE_MAX_BYTES\): \d+ bytes read so far$/,
+    );
+    expect(scope.isDone()).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRepoConfig, RepoConfigError } from '../../src/config/repo-config.js';
+import { parseRepoConfig, REPO_CONFIG_MAX_BYTES, REPO_CONFIG_MAX_KEYS, RepoConfigError } from '../../src/config/repo-config.js';
 
 const limits = { memoryMb: 512, cpus: 1, port: 8080 };
 const fail = (text: string) => {
@@ -38,6 +38,24 @@ describe('.helvetia.yml', () => {
 
   it('reports YAML syntax errors with their line', () => {
     expect(fail('port: 3000\nenv: [unclosed\n')).toMatch(/^\.helvetia\.yml line \d: /);
-    expect(fail('port: 1\nport: 2\n')).toMatch(/^\.helvetia\.yml line 2: Map keys must be unique/);
+    expect(fail('port: 1\nport: 2\n')).toBe('.helvetia.yml line 2: duplicate key "port"');
+    expect(fail('env:\n  A: 1\n  B: 2\n  A: 3\n')).toBe('.helvetia.yml line 4: duplicate key "A"');
+  });
+
+  it('refuses a file over 64 KiB before parsing it', () => {
+    const text = `env:\n${Array.from({ length: 7000 }, (_, i) => `  K${i}: v`).join('\n')}\n`;
+    expect(Buffer.byteLength(text)).toBeGreaterThan(REPO_CONFIG_MAX_BYTES);
+    expect(fail(text)).toBe(`.helvetia.yml is ${Buffer.byteLength(text)} bytes, over the 65536-byte limit`);
+  });
+
+  it('refuses more keys than the limit', () => {
+    const keys = (n: number) => `env:\n${Array.from({ length: n }, (_, i) => `  K${i}: 1`).join('\n')}\n`;
+    expect(Object.keys(parseRepoConfig(keys(REPO_CONFIG_MAX_KEYS - 1), limits).env)).toHaveLength(REPO_CONFIG_MAX_KEYS - 1);
+    expect(fail(keys(REPO_CONFIG_MAX_KEYS))).toBe(`.helvetia.yml line ${REPO_CONFIG_MAX_KEYS + 1}: more than ${REPO_CONFIG_MAX_KEYS} keys in the file (the limit is ${REPO_CONFIG_MAX_KEYS})`);
+  });
+
+  it('refuses alias expansion beyond a small count (billion laughs)', () => {
+    const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'env: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'];
+    expect(fail(laughs.join('\n'))).toMatch(/^\.helvetia\.yml: Excessive alias count/);
   });
 });
