@@ -8,6 +8,9 @@ commands:
   app      webhook server, /healthz and the build-log endpoint only
   worker   build worker only
   proxy    Docker socket proxy enforcing the security policy
+  seal     seal a secret value for .helvetia.yml (helvetia seal --help)
+  secrets  the server-side secret store: set, unset, list (helvetia secrets --help)
+  keys     generate a sealing key pair (helvetia keys generate)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -23,6 +26,13 @@ async function main(argv: string[]): Promise<void> {
     case 'proxy': {
       const { runProxy } = await import('./proxy/main.js');
       await runProxy(process.env);
+      return;
+    }
+    case 'seal':
+    case 'secrets':
+    case 'keys': {
+      const { runSecretsCli } = await import('./secrets/cli/run.js');
+      process.exitCode = await runSecretsCli(command, argv.slice(1), process.env);
       return;
     }
     default:

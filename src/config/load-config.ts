@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { deepFreeze, flagVar, intVar, parseEnv } from './parse-env.js';
 import { loadLogConfig, type LogConfig } from '../logs/log-config.js';
+import { loadSealConfig, type SealConfig } from '../secrets/seal-config.js';
 import { DEFAULT_WORKER_NICE } from '../worker/priority.js';
 
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -75,6 +76,8 @@ export type Config = Readonly<
     githubApiUrl: string;
     /** Build-log settings (LOG_SIGNING_KEY, ALLOWED_ORIGINS, ...). */
     logs: LogConfig;
+    /** Sealing keys for secrets (SEAL_PRIVATE_KEY, SEAL_PREVIOUS_KEYS). */
+    seal: SealConfig;
   }
 >;
 
@@ -104,7 +107,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const data = parseEnv(schema, env);
   const privateKey = readPrivateKey(data);
   const logs = loadLogConfig(env);
+  const seal = loadSealConfig(env);
   const { PRIVATE_KEY: _k, PRIVATE_KEY_PATH: _p, ...rest } = data;
   const githubApiUrl = rest.GHE_HOST ? `${rest.GHE_PROTOCOL}://${rest.GHE_HOST}/api/v3` : 'https://api.github.com';
-  return deepFreeze({ ...rest, privateKey, githubApiUrl, logs });
+  return deepFreeze({ ...rest, privateKey, githubApiUrl, logs, seal });
 }

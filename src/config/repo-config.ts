@@ -1,5 +1,6 @@
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import { z } from 'zod';
+import { SEALED_PATTERN, SECRET_NAME } from '../secrets/sealed-format.js';
 
 export const REPO_CONFIG_FILE = '.helvetia.yml';
 /** Bounds on what a repository makes the worker parse, checked before (bytes) and while (keys) parsing. */
@@ -18,6 +19,9 @@ const relativePath = z
   .min(1)
   .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), { error: 'must be a relative path inside the repository' });
 
+const envName = z.string().regex(SECRET_NAME, { error: 'must be a valid environment variable name' });
+const sealedValues = z.record(envName, z.string({ error: 'must be a sealed:v1: value from `helvetia seal`' }).regex(SEALED_PATTERN, { error: 'must be a sealed:v1: value from `helvetia seal`' })).default({});
+
 const schema = z.strictObject({
   dockerfile: relativePath.default('Dockerfile'),
   context: relativePath.default('.'),
@@ -26,6 +30,7 @@ const schema = z.strictObject({
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid environment variable name' }), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
   previews: z.boolean().default(true),
   resources: z.strictObject({ memory_mb: z.number().int().min(16).optional(), cpus: z.number().positive().optional() }).default({}),
+  secrets: z.strictObject({ production: sealedValues, previews: sealedValues, required: z.array(envName).default([]) }).default({ production: {}, previews: {}, required: [] }),
 });
 
 export interface RepoConfig {
@@ -37,6 +42,8 @@ export interface RepoConfig {
   previews: boolean;
   memoryMb: number;
   cpus: number;
+  /** Sealed values per scope, and the names every deploy must have a value for. */
+  secrets: { production: Record<string, string>; previews: Record<string, string>; required: string[] };
 }
 
 /** A .helvetia.yml the bot cannot use; the message names the line and the problem. */
@@ -122,5 +129,5 @@ export function parseRepoConfig(text: string | undefined, limits: RepoLimits): R
   if (cpus > limits.cpus) {
     throw new RepoConfigError(`${REPO_CONFIG_FILE} line ${lineOf(doc, counter, ['resources', 'cpus'])}: resources.cpus: ${cpus} is over this server's maximum of ${limits.cpus}`);
   }
-  return { dockerfile: c.dockerfile, context: c.context, port: c.port ?? limits.port, healthcheck: c.healthcheck, env: c.env, previews: c.previews, memoryMb, cpus };
+  return { dockerfile: c.dockerfile, context: c.context, port: c.port ?? limits.port, healthcheck: c.healthcheck, env: c.env, previews: c.previews, memoryMb, cpus, secrets: c.secrets };
 }

@@ -76,6 +76,21 @@ export class GitHubApp {
     return client;
   }
 
+  /** App-level (JWT) client: a handful of look-ups, so no throttling or write queue. */
+  private appClient?: Octokit;
+
+  /**
+   * The repository `owner/repo` where this app is installed: its id (what sealed secrets are bound
+   * to) and the installation. Throws GitHub's 404 when the app is not installed there.
+   */
+  async repository(owner: string, repo: string): Promise<{ id: number; fullName: string; installationId: number }> {
+    this.appClient ??= new Octokit({ baseUrl: this.config.githubApiUrl, authStrategy: createAppAuth, auth: { appId: Number(this.config.APP_ID), privateKey: this.config.privateKey } });
+    const { data: installation } = await this.appClient.rest.apps.getRepoInstallation({ owner, repo });
+    const { octokit } = await this.installation(installation.id);
+    const { data } = await octokit.rest.repos.get({ owner, repo });
+    return { id: data.id, fullName: data.full_name, installationId: installation.id };
+  }
+
   /** An installation-authenticated client, with the current token for redaction. */
   async installation(installationId: number): Promise<InstallationClient> {
     const { octokit, writes } = this.client(installationId);

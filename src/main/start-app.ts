@@ -1,10 +1,13 @@
 import type { Server } from 'node:http';
 import type { Config } from '../config/load-config.js';
+import { GitHubApp } from '../github/client.js';
 import { createProbot } from '../github/create-probot.js';
 import type { Logger } from '../logger.js';
 import { BuildLogStore, createLogRouter } from '../logs/index.js';
 import { DeployQueue } from '../queue/deploy-queue.js';
 import { connectRedis, createProducerConnection } from '../queue/redis.js';
+import { Keyring } from '../secrets/keyring.js';
+import { createSealKeyRouter } from '../secrets/seal-key-route.js';
 import { helvetiaApp } from '../webhooks/app.js';
 import { createAppServer } from '../webhooks/server.js';
 import { createLogConnection, type Stop } from './role-support.js';
@@ -21,7 +24,9 @@ export async function startApp(config: Config, logger: Logger): Promise<Stop> {
   const logRedis = createLogConnection(config);
   const store = new BuildLogStore({ redis: logRedis, config: config.logs, logger: logger.child({ component: 'logs' }), prefix: `${config.QUEUE_PREFIX}:log:` });
   const logRouter = createLogRouter({ store, config: config.logs, logger: logger.child({ component: 'logs' }) });
-  const server: Server = await createAppServer({ probot, appFn, redis, routers: [logRouter] });
+  const github = new GitHubApp(config, logger);
+  const sealKeyRouter = createSealKeyRouter({ keyring: await Keyring.load(config.seal), lookup: (owner, repo) => github.repository(owner, repo), logger: logger.child({ component: 'seal-key' }) });
+  const server: Server = await createAppServer({ probot, appFn, redis, routers: [logRouter, sealKeyRouter] });
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   logger.info({ port: config.PORT }, 'webhook server listening');
   return async () => {

@@ -8,6 +8,8 @@ import { logUrl } from '../logs/log-token.js';
 import { DeployQueue } from '../queue/deploy-queue.js';
 import { createWorkerConnection } from '../queue/redis.js';
 import { BackgroundReports } from '../worker/background-reports.js';
+import { Keyring } from '../secrets/keyring.js';
+import { SecretStore } from '../secrets/secret-store.js';
 import { createWorkers } from '../worker/create-workers.js';
 import { DeployState } from '../worker/deploy-state.js';
 import { reconcile } from '../worker/reconcile.js';
@@ -21,6 +23,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
   const logRedis = createLogConnection(config);
   const store = new BuildLogStore({ redis: logRedis, config: config.logs, logger: logger.child({ component: 'logs' }), prefix: `${config.QUEUE_PREFIX}:log:` });
   const queue = new DeployQueue(connection, { prefix: config.QUEUE_PREFIX });
+  const keyring = await Keyring.load(config.seal);
   const background = new BackgroundReports(logger.child({ role: 'worker', component: 'background-reports' }));
   const deps: WorkerDeps = {
     config,
@@ -31,6 +34,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
     github: (installationId) => github.installation(installationId),
     writeRanks: github.writeRanks,
     background,
+    ...(keyring ? { secrets: { keyring, store: new SecretStore(connection, config.QUEUE_PREFIX, keyring) } } : {}),
     logSink: store,
     logUrl: (jobId) => logUrl(config.logs.APP_BASE_URL, config.logs.LOG_SIGNING_KEY, jobId, config.logs.LOG_LINK_TTL_HOURS),
   };

@@ -16,6 +16,8 @@ export interface Target {
   repo: string;
   /** owner/name */
   repository: string;
+  /** GitHub's id of the repository (stable across renames): what sealed secrets are bound to. */
+  repositoryId?: number;
   /** "production" or "pr-<n>". */
   environment: string;
   /** Set for pull request previews. */

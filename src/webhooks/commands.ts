@@ -1,6 +1,7 @@
 import type { CommandJobData, CommandName } from '../queue/job-types.js';
 
 interface Repo {
+  id?: number;
   name: string;
   full_name: string;
   owner: { login: string };
@@ -11,6 +12,8 @@ const timeOf = (iso: unknown): number | undefined => {
   const at = typeof iso === 'string' ? Date.parse(iso) : Number.NaN;
   return Number.isFinite(at) ? at : undefined;
 };
+
+const repositoryIdOf = (repository: Repo) => (repository.id ? { repositoryId: repository.id } : {});
 
 /** issue_comment.created: `/preview` or `/destroy` alone on the comment's first line, on a pull request. */
 export function mapSlashCommand(
@@ -31,7 +34,7 @@ export function mapSlashCommand(
   if (!match) return undefined;
   return {
     deliveryId, installationId: payload.installation.id, owner: payload.repository.owner.login, repo: payload.repository.name,
-    repository: payload.repository.full_name, environment: `pr-${payload.issue.number}`, pullRequest: payload.issue.number,
+    repository: payload.repository.full_name, ...repositoryIdOf(payload.repository), environment: `pr-${payload.issue.number}`, pullRequest: payload.issue.number,
     command: match[1] as CommandName, actor: payload.comment.user.login, commentId: payload.comment.id,
     // GitHub's clock, like the pull request heads' (PullRequestHeads); ours only when it sent none.
     commentedAt: timeOf(payload.comment.created_at) ?? now, enqueuedAt: now,
@@ -73,7 +76,7 @@ export function mapCheckEvent(deliveryId: string, payload: CheckPayload, now = D
   const pullRequests = (subject.pull_requests ?? []).map((p) => p.number).filter((n) => Number.isInteger(n) && n > 0);
   return {
     deliveryId, installationId: payload.installation.id, owner: payload.repository.owner.login, repo: payload.repository.name,
-    repository: payload.repository.full_name, command, actor: payload.sender.login, sha: subject.head_sha,
+    repository: payload.repository.full_name, ...repositoryIdOf(payload.repository), command, actor: payload.sender.login, sha: subject.head_sha,
     ...(payload.check_run ? { checkRunId: payload.check_run.id } : { suite: true }),
     ...(pullRequests.length ? { pullRequests } : {}),
     enqueuedAt: now,

@@ -10,7 +10,7 @@ export interface PullRequestPayload {
     head: { sha: string; ref: string; repo: { id: number; full_name: string } | null };
     base: { repo: { id: number; full_name: string } };
   };
-  repository: { name: string; full_name: string; owner: { login: string } };
+  repository: { id?: number; name: string; full_name: string; owner: { login: string } };
   installation?: { id: number };
 }
 
@@ -42,6 +42,7 @@ export function mapPullRequest(deliveryId: string, payload: PullRequestPayload, 
     owner: payload.repository.owner.login,
     repo: payload.repository.name,
     repository: payload.repository.full_name,
+    ...(payload.repository.id ? { repositoryId: payload.repository.id } : {}),
     environment: `pr-${payload.number}`,
     pullRequest: payload.number,
     enqueuedAt: now,

@@ -5,7 +5,7 @@ export interface PushPayload {
   ref: string;
   after: string;
   deleted?: boolean;
-  repository: { name: string; full_name: string; default_branch: string; owner: { login?: string; name?: string | null } };
+  repository: { id?: number; name: string; full_name: string; default_branch: string; owner: { login?: string; name?: string | null } };
   installation?: { id: number };
 }
 
@@ -29,6 +29,7 @@ export function mapPush(deliveryId: string, payload: PushPayload, now = Date.now
       owner,
       repo: payload.repository.name,
       repository: payload.repository.full_name,
+      ...(payload.repository.id ? { repositoryId: payload.repository.id } : {}),
       sha: payload.after,
       ref: payload.ref,
       environment: 'production',

@@ -20,13 +20,21 @@ export class DeployLog {
   private bytes = 0;
   private capped = false;
   private pending: Promise<void> = Promise.resolve();
-  private readonly secrets: RegExp | undefined;
+  private secrets: RegExp | undefined;
+  private readonly secretValues: Set<string>;
 
   constructor(
     private readonly id: string,
     private readonly opts: { maxBytes: number; tailSize?: number; secrets: string[]; sink?: LogSink; logger: Logger },
   ) {
-    this.secrets = compileSecrets(opts.secrets);
+    this.secretValues = new Set(opts.secrets);
+    this.secrets = compileSecrets(this.secretValues);
+  }
+
+  /** Values opened for this deploy (its secrets): from now on every line shows them as `***`. */
+  addSecrets(values: Iterable<string>): void {
+    for (const value of values) this.secretValues.add(value);
+    this.secrets = compileSecrets(this.secretValues);
   }
 
   redact(text: string): string {

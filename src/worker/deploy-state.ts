@@ -25,8 +25,20 @@ export class DeployState {
     return `${this.prefix}:${name}`;
   }
 
-  async setLive(repository: string, environment: string, containerId: string): Promise<void> {
+  /** The container now serving an environment, and the commit it runs. */
+  async setLive(repository: string, environment: string, containerId: string, sha?: string): Promise<void> {
     await this.redis.hset(this.key('live'), `${repository}@${environment}`, containerId);
+    if (sha) await this.redis.hset(this.key('live-sha'), `${repository}@${environment}`, sha);
+  }
+
+  /** Every environment of `repository` with a live container, and the commit each runs. */
+  async liveEnvironments(repository: string): Promise<{ environment: string; sha: string }[]> {
+    const out: { environment: string; sha: string }[] = [];
+    const prefix = `${repository}@`;
+    for (const [field, sha] of Object.entries(await this.redis.hgetall(this.key('live-sha')))) {
+      if (field.startsWith(prefix)) out.push({ environment: field.slice(prefix.length), sha });
+    }
+    return out.sort((a, b) => a.environment.localeCompare(b.environment));
   }
 
   async getLive(repository: string, environment: string): Promise<string | undefined> {
@@ -35,6 +47,7 @@ export class DeployState {
 
   async clearLive(repository: string, environment: string): Promise<void> {
     await this.redis.hdel(this.key('live'), `${repository}@${environment}`);
+    await this.redis.hdel(this.key('live-sha'), `${repository}@${environment}`);
   }
 
   /** A writer approved building `sha` of a fork pull request (a new push needs a new approval). */

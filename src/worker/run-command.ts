@@ -57,7 +57,7 @@ export async function runCommand(job: Job<CommandJobData>, deps: WorkerDeps, que
 async function actOn(target: CheckTarget, data: CommandJobData, deps: WorkerDeps, queue: DeployQueue, octokit: GitHubClient): Promise<Acted> {
   const base = {
     deliveryId: `${data.deliveryId}-${data.command}-${target.environment}`, installationId: data.installationId, owner: data.owner, repo: data.repo,
-    repository: data.repository, environment: target.environment, pullRequest: target.pullRequest, enqueuedAt: Date.now(),
+    repository: data.repository, repositoryId: data.repositoryId, environment: target.environment, pullRequest: target.pullRequest, enqueuedAt: Date.now(),
   };
   const reason = data.command === 'redeploy' ? `redeploy asked by @${data.actor}` : undefined;
   if (target.pullRequest === undefined) {

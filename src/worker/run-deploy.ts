@@ -17,6 +17,9 @@ import type { DeployState } from './deploy-state.js';
 import { previewGate } from './preview-gate.js';
 import { Reporter } from './reporter.js';
 import { runStep } from './run-step.js';
+import type { Keyring } from '../secrets/keyring.js';
+import { resolveSecrets, type ResolvedSecrets } from '../secrets/resolve-secrets.js';
+import type { SecretStore } from '../secrets/secret-store.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -32,6 +35,8 @@ export interface WorkerDeps {
   writeRanks?: WriteRanks;
   /** Takes superseded jobs' GitHub reports off their worker slot (see BackgroundReports). */
   background?: BackgroundReports;
+  /** Sealing keys and the server-side store; absent when the server has no SEAL_PRIVATE_KEY. */
+  secrets?: { keyring: Keyring; store: SecretStore };
 }
 
 /**
@@ -54,6 +59,10 @@ export function commitUrl(config: Config, repository: string, sha: string): stri
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/** The check summary's line about secrets: names and where each came from, never a value. */
+export const secretsRow = (s: ResolvedSecrets): [string, string] =>
+  ['Secrets', s.withheld ? `none: ${s.withheld}` : s.applied.length ? s.applied.map((a) => `\`${a.name}\` (${a.source === 'sealed' ? 'sealed in .helvetia.yml' : 'server'})`).join(', ') : 'none'];
 
 /** The deploy job: gate → source → build → run → health-gated swap → report. Latest commit wins. */
 export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSignal: AbortSignal): Promise<DeployOutcome> {
@@ -133,10 +142,14 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
       await markConcluded();
       return { status: 'skipped', reason };
     }
+    const repositoryId = data.repositoryId ?? (await octokit.rest.repos.get({ owner: data.owner, repo: data.repo })).data.id;
+    const secrets = await resolveSecrets({ data, repositoryId, repoConfig, keyring: deps.secrets?.keyring, store: deps.secrets?.store });
+    log.addSecrets(Object.values(secrets.env));
+    log.step(`secrets: ${secretsRow(secrets)[1]}`);
     await assertLatest();
     const { image, buildMs } = await buildStep({ data, identity, entries, repoConfig, engine: deps.engine, config: deps.config, log, signal: cancel.signal });
     await assertLatest();
-    const { containerId, healthMs, retire } = await runStep({ identity, image, hostname, repoConfig, engine: deps.engine, state: deps.state, config: deps.config, log, signal: cancel.signal, assertLatest });
+    const { containerId, healthMs, retire } = await runStep({ identity, image, hostname, repoConfig, secretEnv: secrets.env, engine: deps.engine, state: deps.state, config: deps.config, log, signal: cancel.signal, assertLatest });
     log.step(`live at ${url}`);
     await log.flush();
     await deps.logSink?.setStatus(jobId, 'deployed', { url });
@@ -146,7 +159,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
         title: `Deployed ${data.sha.slice(0, 12)} to ${data.environment}`,
         rows: [
           ['Commit', `\`${data.sha}\``], ...(data.reason ? [['Why', data.reason] as [string, string]] : []), ...(gate.approvedBy ? [['Approved by', `@${gate.approvedBy}`] as [string, string]] : []),
-          ['Image', `\`${image}\``], ['URL', url], ['Build', seconds(buildMs)], ['Health', seconds(healthMs)], ['Total', seconds(Date.now() - started)],
+          ['Image', `\`${image}\``], secretsRow(secrets), ['URL', url], ['Build', seconds(buildMs)], ['Health', seconds(healthMs)], ['Total', seconds(Date.now() - started)],
         ],
         notes: logUrl ? [`[Build log](${logUrl})`] : [],
       });

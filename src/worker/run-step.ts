@@ -17,6 +17,8 @@ export interface RunInput {
   image: string;
   hostname: string;
   repoConfig: RepoConfig;
+  /** Opened secrets: into the container's environment at create time, and nowhere else. */
+  secretEnv?: Record<string, string>;
   engine: DockerEngine;
   state: DeployState;
   config: Config;
@@ -60,7 +62,7 @@ export async function runStep(input: RunInput): Promise<RunResult> {
         port: repoConfig.port,
         network: config.EDGE_NETWORK,
         labels,
-        env: { ...repoConfig.env, PORT: String(repoConfig.port) },
+        env: { ...repoConfig.env, ...input.secretEnv, PORT: String(repoConfig.port) },
         limits: { memoryMb: repoConfig.memoryMb, cpus: repoConfig.cpus, pidsLimit: config.RUN_PIDS_LIMIT },
       }),
     );

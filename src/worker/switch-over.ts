@@ -18,7 +18,7 @@ export async function switchOver(input: RunInput, containerId: string, alias: st
   const { identity, engine, config } = input;
   await engine.disconnectNetwork(containerId, config.EDGE_NETWORK);
   await engine.connectNetwork(containerId, config.EDGE_NETWORK, { aliases: [alias] });
-  await input.state.setLive(identity.repository, identity.environment, containerId);
+  await input.state.setLive(identity.repository, identity.environment, containerId, identity.sha);
   await input.state.touch(identity.repository, identity.environment);
   const previous = (await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.id !== containerId);
   for (const old of previous) await leaveAlias(input, old);

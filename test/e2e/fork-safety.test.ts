@@ -4,7 +4,7 @@ import { BotUnderTest } from '../helpers/bot-processes.js';
 import { runInNetwork } from '../helpers/docker.js';
 import { httpSite, randomSha } from '../helpers/pipeline.js';
 import { githubTarball } from '../helpers/tarball.js';
-import { deliver, examplePayload, prCommentPayload, pullRequestPayload, pushPayload } from '../helpers/webhooks.js';
+import { deliver, examplePayload, prCommentPayload, pullRequestPayload, pushPayload, repoId } from '../helpers/webhooks.js';
 
 const OWNER = 'hvtest';
 const REPO = `fork-${randomBytes(3).toString('hex')}`;
@@ -33,7 +33,7 @@ function checkSuiteEvent(sha: string, sender: string): Record<string, any> {
 }
 
 function retarget(payload: Record<string, any>, sender: string): Record<string, any> {
-  Object.assign(payload.repository, { name: REPO, full_name: FULL, owner: { ...payload.repository.owner, login: OWNER } });
+  Object.assign(payload.repository, { id: repoId(FULL), name: REPO, full_name: FULL, owner: { ...payload.repository.owner, login: OWNER } });
   payload.sender.login = sender;
   payload.installation = { id: INSTALLATION, node_id: 'x' };
   return payload;

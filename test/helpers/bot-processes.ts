@@ -29,7 +29,8 @@ export class BotUnderTest {
 
   constructor(private readonly name: string, private readonly overrides: Record<string, string> = {}) {}
 
-  async start(): Promise<void> {
+  /** `extra`: variables known only once the test runs (a generated key). */
+  async start(extra: Record<string, string> = {}): Promise<void> {
     await createEdgeNetwork(this.docker, this.network, { 'hvtest.tmp': this.prefix });
     await this.github.start();
     this.redis = new Redis(REDIS_URL);
@@ -42,7 +43,7 @@ export class BotUnderTest {
       GHE_HOST: this.github.host, GHE_PROTOCOL: 'http', REDIS_URL, DOCKER_HOST: this.proxy.dockerHost,
       PREVIEW_DOMAIN: 'preview.test', APP_BASE_URL: this.baseUrl, EDGE_NETWORK: this.network, PROBE_IMAGE: 'helvetia-base:latest',
       QUEUE_PREFIX: this.prefix, HEALTH_TIMEOUT_SECONDS: '20', DRAIN_SECONDS: '0', LOG_LEVEL: 'debug',
-      LOG_SIGNING_KEY: randomBytes(32).toString('hex'), ...this.overrides,
+      LOG_SIGNING_KEY: randomBytes(32).toString('hex'), ...this.overrides, ...extra,
     };
     this.app = startCli(['app'], env);
     this.worker = startCli(['worker'], env);

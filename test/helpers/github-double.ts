@@ -38,6 +38,8 @@ export class GitHubDouble {
   readonly pulls = new Map<string, { state: 'open' | 'closed'; merged?: boolean; headSha: string; headRepo: string | null; baseRepo: string }>();
   /** Users with write access; everyone else reads. */
   readonly writers = new Set<string>();
+  /** The installation covering each repository ("owner/repo"); unknown ones: 404, like GitHub. */
+  readonly installations = new Map<string, number>();
   /** Issue comments by id. */
   readonly comments = new Map<number, { issue: string; body: string }>();
   readonly deployments: { id: number; repo: string; environment: string; sha: string }[] = [];
@@ -108,6 +110,14 @@ export class GitHubDouble {
       const token = `ghs_${randomBytes(18).toString('hex')}`;
       this.tokens.push(token);
       return { status: 201, body: { token, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: {}, repository_selection: 'all' } };
+    }
+    if ((m = path.match(/^\/api\/v3\/repos\/([^/]+\/[^/]+)\/installation$/)) && req.method === 'GET') {
+      const id = this.installations.get(m[1]!);
+      return id === undefined ? { status: 404, body: { message: 'Not Found' } } : { status: 200, body: { id, app_id: 1, target_type: 'Organization' } };
+    }
+    if ((m = path.match(/^\/api\/v3\/repos\/([^/]+)\/([^/]+)$/)) && req.method === 'GET') {
+      const full = `${m[1]}/${m[2]}`;
+      return { status: 200, body: { id: repoId(full), name: m[2], full_name: full, owner: { login: m[1] }, default_branch: 'master' } };
     }
     if ((m = path.match(/^\/api\/v3\/repos\/([^/]+)\/([^/]+)\/tarball\/(.+)$/))) {
       return { status: 302, headers: { location: `http://${this.host}/_codeload/${m[1]}/${m[2]}/legacy.tar.gz/${m[3]}` } };

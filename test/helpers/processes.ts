@@ -52,3 +52,15 @@ export async function waitForHttp(url: string, timeoutMs = 20_000): Promise<void
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Runs `node dist/cli.js <args>` to its end with `stdin` piped in; stdout and stderr apart. */
+export async function runCli(args: string[], env: Record<string, string | undefined>, stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['dist/cli.js', ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(stdin);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, stdout, stderr };
+}

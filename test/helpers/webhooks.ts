@@ -17,6 +17,7 @@ export function pushPayload(opts: { owner: string; repo: string; sha: string; in
   const payload = examplePayload('push', (p) => p.ref === 'refs/heads/master' && Boolean(p.installation));
   payload.ref = opts.ref ?? 'refs/heads/master';
   payload.after = opts.sha;
+  payload.repository.id = repoId(`${opts.owner}/${opts.repo}`);
   payload.repository.name = opts.repo;
   payload.repository.full_name = `${opts.owner}/${opts.repo}`;
   payload.repository.owner.login = opts.owner;
@@ -87,6 +88,7 @@ export function prCommentPayload(opts: { owner: string; repo: string; number: nu
   payload.comment.user.login = opts.user;
   payload.comment.user.type = 'User';
   payload.comment.created_at = new Date().toISOString();
+  payload.repository.id = repoId(`${opts.owner}/${opts.repo}`);
   payload.repository.name = opts.repo;
   payload.repository.full_name = `${opts.owner}/${opts.repo}`;
   payload.repository.owner.login = opts.owner;

@@ -11,7 +11,7 @@ describe('push → deploy mapping (real @octokit/webhooks-examples payloads)', (
     expect(decision).toEqual({
       job: {
         deliveryId: 'delivery-1', installationId: payload.installation.id, owner: 'Codertocat', repo: 'Hello-World',
-        repository: 'Codertocat/Hello-World', sha: SHA, ref: 'refs/heads/master', environment: 'production', enqueuedAt: 123,
+        repository: 'Codertocat/Hello-World', repositoryId: payload.repository.id, sha: SHA, ref: 'refs/heads/master', environment: 'production', enqueuedAt: 123,
       },
     });
   });

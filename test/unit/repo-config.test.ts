@@ -14,7 +14,7 @@ const fail = (text: string) => {
 
 describe('.helvetia.yml', () => {
   it('uses defaults when the file is absent or empty', () => {
-    const expected = { dockerfile: 'Dockerfile', context: '.', port: 8080, healthcheck: '/', env: {}, previews: true, memoryMb: 512, cpus: 1 };
+    const expected = { dockerfile: 'Dockerfile', context: '.', port: 8080, healthcheck: '/', env: {}, previews: true, memoryMb: 512, cpus: 1, secrets: { production: {}, previews: {}, required: [] } };
     expect(parseRepoConfig(undefined, limits)).toEqual(expected);
     expect(parseRepoConfig('', limits)).toEqual(expected);
   });
@@ -24,7 +24,7 @@ describe('.helvetia.yml', () => {
       ['dockerfile: docker/web.Dockerfile', 'context: app', 'port: 3000', 'healthcheck: /health', 'env:', '  MODE: preview', '  WORKERS: 2', 'previews: false', 'resources:', '  memory_mb: 256', '  cpus: 0.5'].join('\n'),
       limits,
     );
-    expect(config).toEqual({ dockerfile: 'docker/web.Dockerfile', context: 'app', port: 3000, healthcheck: '/health', env: { MODE: 'preview', WORKERS: '2' }, previews: false, memoryMb: 256, cpus: 0.5 });
+    expect(config).toEqual({ dockerfile: 'docker/web.Dockerfile', context: 'app', port: 3000, healthcheck: '/health', env: { MODE: 'preview', WORKERS: '2' }, previews: false, memoryMb: 256, cpus: 0.5, secrets: { production: {}, previews: {}, required: [] } });
   });
 
   it('names the line and the problem', () => {
@@ -33,6 +33,8 @@ describe('.helvetia.yml', () => {
     expect(fail('port: 3000\nbogus: 1\n')).toBe('.helvetia.yml line 2: bogus: is not a known setting');
     expect(fail('- just\n- a list\n')).toMatch(/^\.helvetia\.yml line 1: \(top level\): /);
     expect(fail('context: ../../etc\n')).toBe('.helvetia.yml line 1: context: must be a relative path inside the repository');
+    expect(fail('secrets:\n  production:\n    KEY: plain-text-value\n')).toBe('.helvetia.yml line 3: secrets.production.KEY: must be a sealed:v1: value from `helvetia seal`');
+    expect(fail('secrets:\n  staging: {}\n')).toBe('.helvetia.yml line 2: secrets.staging: is not a known setting');
     expect(fail('env:\n  1BAD: x\n')).toMatch(/^\.helvetia\.yml line 2: env\.1BAD: must be a valid environment variable name/);
   });
 

@@ -10,7 +10,7 @@ describe('pull_request mapping (real example payloads)', () => {
     const payload = pullRequestPayload({ action, owner: 'o', repo: 'r', number: 7, sha: SHA, installationId: 3 });
     const decision = mapPullRequest('d1', payload as PullRequestPayload, 5);
     expect(decision).toEqual({
-      deploy: { deliveryId: 'd1', installationId: 3, owner: 'o', repo: 'r', repository: 'o/r', environment: 'pr-7', pullRequest: 7, enqueuedAt: 5, sha: SHA, ref: 'refs/pull/7/head', fork: false },
+      deploy: { deliveryId: 'd1', installationId: 3, owner: 'o', repo: 'r', repository: 'o/r', repositoryId: payload.repository.id, environment: 'pr-7', pullRequest: 7, enqueuedAt: 5, sha: SHA, ref: 'refs/pull/7/head', fork: false },
       headAt: Date.parse(payload.pull_request.updated_at),
     });
   });
