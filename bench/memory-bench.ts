@@ -2,6 +2,7 @@
  * Row 6, idle memory: `helvetia app`, `helvetia worker` and `helvetia proxy` (node dist/cli.js,
  * as in production) started side by side, left alone for SETTLE_MS, then their RSS from /proc.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { freePort, startCli, type RunningProcess } from '../test/helpers/processes.js';
 import { stopProcess } from './lib/cleanup.js';
@@ -25,7 +26,7 @@ export async function runMemoryBench(): Promise<BenchRow[]> {
   try {
     await stack.start({ app: true, worker: true });
     const port = await freePort();
-    proxy = startCli(['proxy'], { DOCKER_SOCKET, PROXY_LISTEN: `127.0.0.1:${port}`, PROXY_ALLOWED_NETWORKS: stack.network, CONTAINERS: '1', POST: '1', IMAGES: '1', NETWORKS: '1', BUILD: '1', ALLOW_START: '1', ALLOW_STOP: '1' });
+    proxy = startCli(['proxy'], { DOCKER_SOCKET, PROXY_OWNER_SECRET: randomBytes(32).toString('hex'), PROXY_LISTEN: `127.0.0.1:${port}`, PROXY_ALLOWED_NETWORKS: stack.network, CONTAINERS: '1', POST: '1', IMAGES: '1', NETWORKS: '1', BUILD: '1', ALLOW_START: '1', ALLOW_STOP: '1' });
     await waitUntil('the proxy answering /_ping', () => fetch(`http://127.0.0.1:${port}/_ping`).then((r) => r.ok, () => false), 30_000, 100);
     await waitUntil('the worker started', () => /worker started/.test(stack.worker!.output()), 30_000, 100);
     await sleep(SETTLE_MS);

@@ -16,10 +16,14 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { injectOwnerFilter } from '../src/proxy/label-filter.js';
-import { OWNER_LABEL, OWNER_VALUE } from '../src/proxy/labels.js';
+import { OwnerTokens } from '../src/proxy/labels.js';
 import { stopChildren } from './lib/children.js';
 import { fmt, median, p99, timeMs } from './lib/stats.js';
 import { ratio, renderTable, type BenchRow } from './lib/table.js';
+
+/** The bench proxy's owner secret, and the labels its owned containers carry. */
+const OWNER_SECRET = randomBytes(32).toString('hex');
+const tokens = new OwnerTokens(OWNER_SECRET);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
@@ -161,7 +165,7 @@ export async function runProxyBench(): Promise<BenchRow[]> {
     cleanupDirs.push(cmd.dir);
     const ours = spawn(process.execPath, cmd.args, {
       cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'],
-      env: { PATH: process.env.PATH ?? '', DOCKER_SOCKET: SOCKET, PROXY_LISTEN: `127.0.0.1:${oursPort}`, PROXY_ALLOWED_NETWORKS: network, ...FLAGS },
+      env: { PATH: process.env.PATH ?? '', DOCKER_SOCKET: SOCKET, PROXY_OWNER_SECRET: OWNER_SECRET, PROXY_LISTEN: `127.0.0.1:${oursPort}`, PROXY_ALLOWED_NETWORKS: network, ...FLAGS },
     });
     const hap = spawn('haproxy', ['-db', '-f', join(ROOT, 'bench/haproxy/haproxy.cfg')], {
       cwd: workdir, stdio: ['ignore', 'ignore', 'inherit'],
@@ -181,11 +185,11 @@ export async function runProxyBench(): Promise<BenchRow[]> {
     // Ours lists only owned containers: it asks dockerd for the filtered list, which costs dockerd
     // itself some time. Measured beside the others on the socket, that cost is visible on its own.
     const filtered: Target = { ...direct, name: 'direct, owner filter' };
-    const ownerOnly = `/containers/json?filters=${encodeURIComponent(injectOwnerFilter(undefined))}`;
+    const ownerOnly = `/containers/json?filters=${encodeURIComponent(injectOwnerFilter(undefined, tokens.filters('object')))}`;
     const listOn = () => interleaved([...targets, filtered], N.list, (t) => timeMs(() => ok(t, 'GET', t === filtered ? ownerOnly : '/containers/json')));
     const emptyList = await listOn();
     const running = async (i: number, owned: boolean): Promise<void> => {
-      const labels = { proxybench: run, ...(owned ? { [OWNER_LABEL]: OWNER_VALUE } : {}) };
+      const labels = { proxybench: run, ...(owned ? tokens.labels('object') : {}) };
       const { Id } = JSON.parse(await ok(direct, 'POST', `/containers/create?name=proxybench-${run}-host-${i}`, { Image: IMAGE, Cmd: ['sleep', '3600'], Labels: labels, HostConfig: { NetworkMode: network } })) as { Id: string };
       await ok(direct, 'POST', `/containers/${Id}/start`);
     };

@@ -11,6 +11,7 @@ commands:
   seal     seal a secret value for .helvetia.yml (helvetia seal --help)
   secrets  the server-side secret store: set, unset, list (helvetia secrets --help)
   keys     generate a sealing key pair (helvetia keys generate)
+  volumes  an environment's volumes: list, backup, restore (helvetia volumes --help)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -30,9 +31,10 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'seal':
     case 'secrets':
-    case 'keys': {
-      const { runSecretsCli } = await import('./secrets/cli/run.js');
-      process.exitCode = await runSecretsCli(command, argv.slice(1), process.env);
+    case 'keys':
+    case 'volumes': {
+      const { runOperatorCli } = await import('./main/run-operator-cli.js');
+      process.exitCode = await runOperatorCli(command, argv.slice(1), process.env);
       return;
     }
     default:

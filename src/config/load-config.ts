@@ -6,6 +6,9 @@ import { loadLogConfig, type LogConfig } from '../logs/log-config.js';
 import { loadSealConfig, type SealConfig } from '../secrets/seal-config.js';
 import { DEFAULT_WORKER_NICE } from '../worker/priority.js';
 
+/** Docker's default capabilities: the most a companion service may add back. */
+const SAFE_CAPS = new Set(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'NET_BIND_SERVICE', 'NET_RAW', 'SYS_CHROOT', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP']);
+
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 const httpUrl = z
@@ -67,6 +70,17 @@ const schema = z.object({
   PREVIEW_TTL_HOURS: intVar(72, 1, 24 * 365),
   PREVIEW_MAX_PER_REPO: intVar(10, 1, 1000),
   RECONCILE_INTERVAL_SECONDS: intVar(300, 5, 86400),
+  /** Capabilities a companion service may add back after CapDrop ALL (Docker's default set at most). */
+  SERVICE_CAP_ADD_ALLOWED: z
+    .string()
+    .default('CHOWN,SETUID,SETGID,DAC_OVERRIDE,FOWNER')
+    .transform((v) => v.split(',').map((c) => c.trim().toUpperCase()).filter(Boolean))
+    .refine((caps) => caps.every((c) => SAFE_CAPS.has(c)), { error: `may list only ${[...SAFE_CAPS].join(', ')} (never SYS_ADMIN, NET_ADMIN, SYS_PTRACE, SYS_MODULE…)` }),
+  /** Globs a companion service's image must match (comma list); unset: any image. */
+  SERVICE_IMAGES: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v.split(',').map((g) => g.trim()).filter(Boolean))),
 });
 
 export type Config = Readonly<

@@ -1,50 +1,14 @@
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Node } from 'yaml';
-import { z } from 'zod';
-import { SEALED_PATTERN, SECRET_NAME } from '../secrets/sealed-format.js';
+import { checkAgainstServer, type RepoLimits } from './repo-config-checks.js';
+import { repoConfigSchema, type RepoConfig } from './repo-config-schema.js';
+
+export type { RepoConfig } from './repo-config-schema.js';
+export type { RepoLimits } from './repo-config-checks.js';
 
 export const REPO_CONFIG_FILE = '.helvetia.yml';
 /** Bounds on what a repository makes the worker parse, checked before (bytes) and while (keys) parsing. */
 export const REPO_CONFIG_MAX_BYTES = 64 * 1024;
 export const REPO_CONFIG_MAX_KEYS = 2000;
-
-/** The server's maxima a repository may ask for, and defaults when it asks for nothing. */
-export interface RepoLimits {
-  memoryMb: number;
-  cpus: number;
-  port: number;
-}
-
-const relativePath = z
-  .string()
-  .min(1)
-  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), { error: 'must be a relative path inside the repository' });
-
-const envName = z.string().regex(SECRET_NAME, { error: 'must be a valid environment variable name' });
-const sealedValues = z.record(envName, z.string({ error: 'must be a sealed:v1: value from `helvetia seal`' }).regex(SEALED_PATTERN, { error: 'must be a sealed:v1: value from `helvetia seal`' })).default({});
-
-const schema = z.strictObject({
-  dockerfile: relativePath.default('Dockerfile'),
-  context: relativePath.default('.'),
-  port: z.number().int().min(1).max(65535).optional(),
-  healthcheck: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/, { error: 'must be an HTTP path starting with /' }).default('/'),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a valid environment variable name' }), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
-  previews: z.boolean().default(true),
-  resources: z.strictObject({ memory_mb: z.number().int().min(16).optional(), cpus: z.number().positive().optional() }).default({}),
-  secrets: z.strictObject({ production: sealedValues, previews: sealedValues, required: z.array(envName).default([]) }).default({ production: {}, previews: {}, required: [] }),
-});
-
-export interface RepoConfig {
-  dockerfile: string;
-  context: string;
-  port: number;
-  healthcheck: string;
-  env: Record<string, string>;
-  previews: boolean;
-  memoryMb: number;
-  cpus: number;
-  /** Sealed values per scope, and the names every deploy must have a value for. */
-  secrets: { production: Record<string, string>; previews: Record<string, string>; required: string[] };
-}
 
 /** A .helvetia.yml the bot cannot use; the message names the line and the problem. */
 export class RepoConfigError extends Error {
@@ -109,25 +73,23 @@ export function parseRepoConfig(text: string | undefined, limits: RepoLimits): R
       throw new RepoConfigError(`${REPO_CONFIG_FILE}: ${(error as Error).message.split('\n')[0]}`);
     }
   }
-  const result = schema.safeParse(raw);
+  const result = repoConfigSchema.safeParse(raw);
+  const fail = (path: PropertyKey[], message: string): never => {
+    const line = lineOf(doc, counter, path);
+    const where = path.length ? path.join('.') : '(top level)';
+    throw new RepoConfigError(`${REPO_CONFIG_FILE}${line ? ` line ${line}` : ''}: ${where}: ${message}`);
+  };
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
     const path = unknown === undefined ? issue.path : [...issue.path, unknown];
     const inner = issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined;
-    const message = unknown === undefined ? (inner ?? issue.message) : 'is not a known setting';
-    const line = lineOf(doc, counter, path);
-    const where = path.length ? path.join('.') : '(top level)';
-    throw new RepoConfigError(`${REPO_CONFIG_FILE}${line ? ` line ${line}` : ''}: ${where}: ${message}`);
+    fail(path, unknown === undefined ? (inner ?? issue.message) : 'is not a known setting');
   }
-  const c = result.data;
-  const memoryMb = c.resources.memory_mb ?? limits.memoryMb;
-  const cpus = c.resources.cpus ?? limits.cpus;
-  if (memoryMb > limits.memoryMb) {
-    throw new RepoConfigError(`${REPO_CONFIG_FILE} line ${lineOf(doc, counter, ['resources', 'memory_mb'])}: resources.memory_mb: ${memoryMb} is over this server's maximum of ${limits.memoryMb}`);
-  }
-  if (cpus > limits.cpus) {
-    throw new RepoConfigError(`${REPO_CONFIG_FILE} line ${lineOf(doc, counter, ['resources', 'cpus'])}: resources.cpus: ${cpus} is over this server's maximum of ${limits.cpus}`);
-  }
-  return { dockerfile: c.dockerfile, context: c.context, port: c.port ?? limits.port, healthcheck: c.healthcheck, env: c.env, previews: c.previews, memoryMb, cpus, secrets: c.secrets };
+  const c = result.data!;
+  const { memoryMb, cpus, services } = checkAgainstServer(c, limits, fail);
+  return {
+    dockerfile: c.dockerfile, context: c.context, port: c.port ?? limits.port, healthcheck: c.healthcheck, env: c.env, previews: c.previews, memoryMb, cpus,
+    secrets: c.secrets, volumes: c.volumes, services, ...(c.release ? { release: c.release } : {}), ...(c.seed ? { seed: c.seed } : {}), strategy: c.strategy,
+  };
 }

@@ -20,6 +20,8 @@ export interface AppContainerInput {
   labels: Record<string, string>;
   env: Record<string, string>;
   limits: Limits;
+  /** Named volumes: Docker volume name → mount path. */
+  volumes?: Record<string, string>;
 }
 
 /** Docker HostConfig hardening every container the bot runs gets; the proxy would refuse less. */
@@ -52,7 +54,10 @@ export function appContainerSpec(input: AppContainerInput): ContainerCreateOptio
     Labels: input.labels,
     Env: Object.entries(input.env).map(([k, v]) => `${k}=${v}`),
     ExposedPorts: { [`${input.port}/tcp`]: {} },
-    HostConfig: hardenedHostConfig(input.limits, input.network),
+    HostConfig: {
+      ...hardenedHostConfig(input.limits, input.network),
+      Mounts: Object.entries(input.volumes ?? {}).map(([source, target]) => ({ Type: 'volume' as const, Source: source, Target: target, ReadOnly: false })),
+    },
     NetworkingConfig: { EndpointsConfig: { [input.network]: input.alias ? { Aliases: [input.alias] } : {} } },
   };
 }

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { buildImage } from './dockerode-build.js';
 import { asDockerUnavailable, type BuildRequest, type ContainerState, type ContainerSummary, type DockerEngine } from './engine.js';
@@ -11,7 +12,7 @@ const beingRemoved = (error: unknown): boolean =>
 export class DockerodeEngine implements DockerEngine {
   constructor(private readonly docker: Docker) {
     // Every call but build (which words its own): socket failures say "Docker daemon", not "ENOENT".
-    const methods = ['imageHealthcheck', 'removeImage', 'listImages', 'createContainer', 'startContainer', 'inspectContainer', 'waitContainer', 'containerLogs', 'stopContainer', 'removeContainer', 'listContainers', 'networkExists', 'disconnectNetwork', 'connectNetwork', 'ping'] as const;
+    const methods = ['imageHealthcheck', 'removeImage', 'listImages', 'createContainer', 'startContainer', 'inspectContainer', 'waitContainer', 'containerLogs', 'stopContainer', 'removeContainer', 'listContainers', 'networkExists', 'disconnectNetwork', 'connectNetwork', 'ping', 'createNetwork', 'removeNetwork', 'createVolume', 'removeVolume', 'listVolumes', 'imageExists', 'getArchive', 'putArchive'] as const;
     for (const name of methods) {
       const call = (this[name] as (...args: unknown[]) => Promise<unknown>).bind(this);
       Object.assign(this, { [name]: (...args: unknown[]) => call(...args).catch((error: unknown) => Promise.reject(asDockerUnavailable(error, `(${name})`))) });
@@ -146,6 +147,73 @@ export class DockerodeEngine implements DockerEngine {
 
   async ping(): Promise<void> {
     await this.docker.ping();
+  }
+
+  async createNetwork(name: string, labels: Record<string, string>, options: { internal: boolean }): Promise<void> {
+    try {
+      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: options.internal, Labels: labels, CheckDuplicate: true });
+    } catch (error) {
+      // 409: it exists already (another deploy of the environment made it a moment ago).
+      if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+    }
+  }
+
+  async removeNetwork(name: string): Promise<boolean> {
+    try {
+      await this.docker.getNetwork(name).remove();
+      return true;
+    } catch (error) {
+      if (notFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.docker.createVolume({ Name: name, Driver: 'local', Labels: labels });
+  }
+
+  async removeVolume(name: string): Promise<boolean> {
+    try {
+      await this.docker.getVolume(name).remove();
+      return true;
+    } catch (error) {
+      if (notFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async listVolumes(labelFilters: string[]) {
+    const { Volumes } = await this.docker.listVolumes({ filters: { label: labelFilters } });
+    return (Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+  }
+
+  async imageExists(image: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return true;
+    } catch (error) {
+      if (notFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async pullImage(image: string, signal: AbortSignal): Promise<void> {
+    const stream = (await this.docker.pull(image, { abortSignal: signal })) as NodeJS.ReadableStream;
+    await new Promise<void>((resolve, reject) =>
+      this.docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) => {
+        const failed = output?.find((o) => o.error);
+        if (error || failed) reject(error ?? new Error(failed!.error));
+        else resolve();
+      }),
+    );
+  }
+
+  async getArchive(containerId: string, path: string): Promise<Readable> {
+    return (await this.docker.getContainer(containerId).getArchive({ path })) as unknown as Readable;
+  }
+
+  async putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
+    await this.docker.getContainer(containerId).putArchive(tar, { path });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { ContainerCreateOptions } from 'dockerode';
 
 export interface BuildRequest {
@@ -91,4 +92,19 @@ export interface DockerEngine {
    */
   connectNetwork(containerId: string, network: string, endpoint: { aliases?: string[]; ipv4?: string }): Promise<void>;
   ping(): Promise<void>;
+  /** An owned bridge network (internal: no route out of the host). Resolves once it exists. */
+  createNetwork(name: string, labels: Record<string, string>, options: { internal: boolean }): Promise<void>;
+  /** Resolves false when there was no such network. */
+  removeNetwork(name: string): Promise<boolean>;
+  /** A named local volume with these labels; an existing one of that name is kept. */
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  removeVolume(name: string): Promise<boolean>;
+  listVolumes(labelFilters: string[]): Promise<{ name: string; labels: Record<string, string> }[]>;
+  imageExists(image: string): Promise<boolean>;
+  /** Pulls an image by name (through the proxy: `fromImage` only). */
+  pullImage(image: string, signal: AbortSignal): Promise<void>;
+  /** A tar of `path` in the container (GET /containers/{id}/archive). */
+  getArchive(containerId: string, path: string): Promise<Readable>;
+  /** Unpacks a tar into `path` in the container (PUT /containers/{id}/archive). */
+  putArchive(containerId: string, path: string, tar: Readable): Promise<void>;
 }

@@ -30,8 +30,8 @@ export function ownedFilters(instance: string, extra: Record<string, string> = {
   return [`${LABEL.managed}=true`, `${LABEL.instance}=${instance}`, ...Object.entries(extra).map(([k, v]) => `${k}=${v}`)];
 }
 
-/** Ownership and identity labels (no routing). Used for images, app containers and probes. */
-export function ownershipLabels(id: DeploymentIdentity, role: 'app' | 'probe' | 'image'): Record<string, string> {
+/** Ownership and identity labels (no routing): images, app containers, probes, services and one-off tasks. */
+export function ownershipLabels(id: DeploymentIdentity, role: 'app' | 'probe' | 'image' | 'service' | 'task'): Record<string, string> {
   return {
     [LABEL.managed]: 'true',
     [LABEL.repository]: id.repository,

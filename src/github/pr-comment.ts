@@ -10,6 +10,8 @@ export interface PreviewStatus {
   url?: string;
   logUrl?: string;
   buildSeconds?: number;
+  /** The environment's companion services and their state. */
+  services?: string;
   note?: string;
 }
 
@@ -24,6 +26,7 @@ export function renderPreviewComment(s: PreviewStatus): string {
   ];
   if (s.url && s.state !== 'removed') rows.push(['Preview', s.url]);
   if (s.buildSeconds !== undefined) rows.push(['Build time', `${s.buildSeconds.toFixed(1)}s`]);
+  if (s.services) rows.push(['Services', s.services]);
   if (s.logUrl) rows.push(['Log', `[build log](${s.logUrl})`]);
   const table = ['| | |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
   return `${COMMENT_MARKER}\n### helvetia preview\n\n${table}\n${s.note ? `\n${s.note}\n` : ''}`;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import { deepFreeze, flagVar, intVar, parseEnv } from '../config/parse-env.js';
+import { OwnerTokens } from './labels.js';
 import { checkWorkspaceDir } from './workspace.js';
 
 /** tecnativa/docker-socket-proxy's flags, same names and defaults (EVENTS, PING, VERSION on). */
@@ -60,6 +61,10 @@ const schema = z.object({
   PROXY_ALLOWED_NETWORKS: z.string().optional(),
   PROXY_CAP_ADD_ALLOW: z.string().optional(),
   PROXY_IMAGE_PREFIXES: z.string().default('helvetia/'),
+  PROXY_OWNER_SECRET: z
+    .string({ error: 'is required: the secret ownership labels are derived from (at least 32 characters, e.g. `openssl rand -hex 32`; the same value for both proxies)' })
+    .min(32, { error: 'must be at least 32 characters (e.g. `openssl rand -hex 32`)' })
+    .refine((v) => !v.includes('${'), { error: 'looks like an uninterpolated compose expression; set PROXY_OWNER_SECRET in .env' }),
   PROXY_MAX_BODY_BYTES: intVar(1_048_576, 1024, 64 * 1_048_576),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   ...(Object.fromEntries(FLAG_NAMES.map((f) => [f, flagVar(FLAG_DEFAULTS[f])])) as Record<FlagName, ReturnType<typeof flagVar>>),
@@ -79,6 +84,12 @@ export interface ProxyConfig {
   imagePrefixes: readonly string[];
   maxBodyBytes: number;
   logLevel: string;
+  /**
+   * Ownership tokens derived from PROXY_OWNER_SECRET (the secret itself is not kept). Never logged;
+   * they are not secret from the bot (its objects show them) but from images and containers made
+   * elsewhere, which could otherwise carry a forged ownership label.
+   */
+  owner: OwnerTokens;
 }
 
 /** Reads the proxy's environment once at boot; throws ConfigError naming the variable. */
@@ -121,5 +132,6 @@ export function loadProxyConfig(env: Record<string, string | undefined> = proces
     imagePrefixes,
     maxBodyBytes: data.PROXY_MAX_BODY_BYTES,
     logLevel: data.LOG_LEVEL,
+    owner: new OwnerTokens(data.PROXY_OWNER_SECRET),
   });
 }

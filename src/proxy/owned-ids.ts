@@ -22,7 +22,7 @@ export class OwnedIds {
     return this.ids.has(ref);
   }
 
-  /** Remembers an ID seen owned (an inspect that showed the label, or a create this proxy labelled). */
+  /** Remembers an ID seen owned (an inspect that passed the owner-token check, or a create this proxy labelled). */
   add(id: string): void {
     if (!FULL_ID.test(id) || this.ids.has(id)) return;
     if (this.ids.size >= this.max) this.ids.delete(this.ids.values().next().value as string);

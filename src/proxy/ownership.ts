@@ -1,5 +1,5 @@
 import { PolicyError, UpstreamError } from './errors.js';
-import { isOwnedLabels, OWNER_FILTER } from './labels.js';
+import { ownerLabelHint, type OwnerKind, type OwnerTokens } from './labels.js';
 import type { Refs } from './body-policy/schema.js';
 import type { Upstream } from './upstream.js';
 import { getJson } from './upstream-json.js';
@@ -33,12 +33,17 @@ const message = (body: unknown, fallback: string): string =>
 
 /**
  * Ownership checks against the daemon: an object may be touched only when it carries
- * cloud.helvetia.managed=true. Checks resolve names to immutable IDs so the forwarded request acts
- * on exactly the object that was checked. A missing object answers dockerd's own 404.
+ * cloud.helvetia.managed=true and cloud.helvetia.owner=<this proxy's token of its kind>: the
+ * object token for containers, networks and volumes, the image token for images. A container
+ * shows its image's labels too, so a container created elsewhere from an image we built carries
+ * the image token, not the object token: it is not ours. Checks resolve names to immutable IDs so
+ * the forwarded request acts on exactly the object that was checked. A missing object answers
+ * dockerd's own 404.
  */
 export class Ownership {
   constructor(
     private readonly upstream: Upstream,
+    private readonly owner: OwnerTokens,
     private readonly allowedNetworks: readonly string[],
     /** Full IDs already known to be ours: a request naming one skips the inspect. */
     readonly owned = new OwnedIds(),
@@ -53,8 +58,8 @@ export class Ownership {
     return body as Inspected;
   }
 
-  private notOwned(kind: string, name: string): never {
-    throw new PolicyError('not-owned', `${kind} ${name} is not managed by helvetia (label ${OWNER_FILTER} missing)`);
+  private notOwned(what: string, name: string, kind: OwnerKind = 'object'): never {
+    throw new PolicyError('not-owned', `${what} ${name} is not managed by helvetia (${ownerLabelHint(kind)})`);
   }
 
   /** Returns the container's full ID if it is ours. */
@@ -62,6 +67,7 @@ export class Ownership {
     if (this.owned.has(name)) return name;
     const info = await this.containerInfo(name);
     if (!info.owned) this.notOwned('container', name);
+    // Only an ID that just passed the owner-token check is remembered.
     this.owned.add(info.id);
     return info.id;
   }
@@ -73,7 +79,7 @@ export class Ownership {
     const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
     return {
       id: String(info.Id),
-      owned: isOwnedLabels(info.Config?.Labels),
+      owned: this.owner.owns(info.Config?.Labels, 'object'),
       created: typeof info.Created === 'string' ? Date.parse(info.Created) : Number.NaN,
       memory: num(host.Memory),
       pidsLimit: num(host.PidsLimit),
@@ -82,7 +88,7 @@ export class Ownership {
 
   async volume(name: string): Promise<string> {
     const info = await this.inspect('volume', `/volumes/${ref('volume', name, OBJECT_REF)}`, name);
-    if (!isOwnedLabels(info.Labels)) this.notOwned('volume', name);
+    if (!this.owner.owns(info.Labels, 'object')) this.notOwned('volume', name);
     return String(info.Name);
   }
 
@@ -92,7 +98,7 @@ export class Ownership {
     // By ID, the host or none network would pass as "user-defined": only bridges are joinable.
     if (info.Driver !== 'bridge') throw new PolicyError('network-driver', `network ${name} uses driver ${String(info.Driver)}; only bridge networks can be joined`);
     const allowed = mode === 'use' && typeof info.Name === 'string' && this.allowedNetworks.includes(info.Name);
-    if (!allowed && !isOwnedLabels(info.Labels)) {
+    if (!allowed && !this.owner.owns(info.Labels, 'object')) {
       throw new PolicyError('not-owned', `network ${name} is neither managed by helvetia nor in PROXY_ALLOWED_NETWORKS (${this.allowedNetworks.join(', ') || 'empty'})`);
     }
     return String(info.Id);
@@ -100,7 +106,7 @@ export class Ownership {
 
   async image(name: string): Promise<void> {
     const info = await this.inspect('image', `/images/${ref('image', name, IMAGE_REF)}/json`, name);
-    if (!isOwnedLabels(info.Config?.Labels)) this.notOwned('image', name);
+    if (!this.owner.owns(info.Config?.Labels, 'image')) this.notOwned('image', name, 'image');
   }
 
   /** An exec instance belongs to the container it runs in. */
@@ -114,7 +120,7 @@ export class Ownership {
     const { status, body } = await getJson(this.upstream, `/images/${ref('image', name, IMAGE_REF)}/json`);
     if (status === 404) return;
     if (status !== 200) throw new UpstreamError(`inspecting image ${name} failed (${status}): ${message(body, 'no details')}`);
-    if (!isOwnedLabels((body as Inspected).Config?.Labels)) {
+    if (!this.owner.owns((body as Inspected).Config?.Labels, 'image')) {
       throw new PolicyError('image-tag', `${name} already names an image not managed by helvetia; the proxy will not re-point it`);
     }
   }

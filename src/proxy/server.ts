@@ -42,7 +42,7 @@ function errorBody(error: unknown): { status: number; body: string; decision: De
 /** The socket proxy: checks every request against the flags, path rules, body policy and ownership. */
 export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger): ProxyServer {
   const upstream = new Upstream(config.dockerSocket);
-  const ownership = new Ownership(upstream, config.allowedNetworks);
+  const ownership = new Ownership(upstream, config.owner, config.allowedNetworks);
   const relays = new Set<Duplex>();
   // Lines carry only fixed fields (no bodies, no query values such as buildargs), so the root
   // logger's wildcard redaction is skipped on this hot path.

@@ -40,11 +40,12 @@ export class SecretStore {
     return `${this.prefix}:secrets:${repositoryId}:${scope}`;
   }
 
-  private static aad(repositoryId: number, scope: SecretScope, name: string): Buffer {
+  /** What a stored value is bound to: a value moved to another field or key does not decrypt. */
+  private static aad(repositoryId: number, scope: string, name: string): Buffer {
     return Buffer.from(`helvetia-secret\0${repositoryId}\0${scope}\0${name}`);
   }
 
-  private encrypt(repositoryId: number, scope: SecretScope, name: string, value: string, by?: string): StoredValue {
+  private encrypt(repositoryId: number, scope: string, name: string, value: string, by?: string): StoredValue {
     const kid = this.keyring.current.id;
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.keyring.storeKey(kid)!, iv);
@@ -53,7 +54,7 @@ export class SecretStore {
     return { v: 1, kid, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ct: ct.toString('base64'), at: Date.now(), ...(by ? { by } : {}) };
   }
 
-  private decrypt(repositoryId: number, scope: SecretScope, name: string, raw: string): string {
+  private decrypt(repositoryId: number, scope: string, name: string, raw: string): string {
     const stored = JSON.parse(raw) as StoredValue;
     const key = this.keyring.storeKey(stored.kid);
     if (!key) throw new SecretStoreError(`${name}: stored with key ${stored.kid}, which this server no longer has (add it to SEAL_PREVIOUS_KEYS)`);
@@ -95,14 +96,39 @@ export class SecretStore {
     return out;
   }
 
+  private generatedKey(repositoryId: number, environment: string): string {
+    return `${this.prefix}:generated:${repositoryId}:${environment}`;
+  }
+
+  /**
+   * Values a service asks to have generated (`{ generate: true }`): random once per environment,
+   * then the same on every deploy; stored encrypted like a secret. `names` are `<service>.<VAR>`.
+   */
+  async generated(repositoryId: number, environment: string, names: readonly string[]): Promise<Record<string, string>> {
+    if (names.length === 0) return {};
+    const key = this.generatedKey(repositoryId, environment);
+    const bound = `generated:${environment}`;
+    for (const name of names) {
+      // HSETNX: two deploys generating at once keep one value, whichever came first.
+      await this.redis.hsetnx(key, name, JSON.stringify(this.encrypt(repositoryId, bound, name, randomBytes(24).toString('base64url'))));
+    }
+    const stored = await this.redis.hmget(key, ...names);
+    return Object.fromEntries(names.map((name, i) => [name, this.decrypt(repositoryId, bound, name, stored[i]!)]));
+  }
+
+  /** A removed preview's generated values go with it. */
+  async forgetGenerated(repositoryId: number, environment: string): Promise<void> {
+    await this.redis.del(this.generatedKey(repositoryId, environment));
+  }
+
   /** Re-encrypts every stored value under the current key (after a rotation); returns how many. */
   async reencryptAll(): Promise<number> {
     let count = 0;
-    for await (const keys of this.redis.scanStream({ match: `${this.prefix}:secrets:*`, count: 200 }) as AsyncIterable<string[]>) {
+    for await (const keys of this.redis.scanStream({ match: `${this.prefix}:*`, count: 500 }) as AsyncIterable<string[]>) {
       for (const key of keys) {
-        const match = /:secrets:(\d+):(production|previews)$/.exec(key);
+        const match = /:(?:secrets:(\d+):(production|previews)|generated:(\d+):([^:]+))$/.exec(key.slice(this.prefix.length));
         if (!match) continue;
-        const [repositoryId, scope] = [Number(match[1]), match[2] as SecretScope];
+        const [repositoryId, scope] = match[1] ? [Number(match[1]), match[2]!] : [Number(match[3]), `generated:${match[4]}`];
         for (const [name, raw] of Object.entries(await this.redis.hgetall(key))) {
           const stored = JSON.parse(raw) as StoredValue;
           if (stored.kid === this.keyring.current.id) continue;

@@ -22,7 +22,9 @@ export async function sourceStep(input: { data: DeployJobData; octokit: GitHubCl
   const limits = { maxBytes: config.SOURCE_MAX_BYTES, maxInflatedBytes: config.SOURCE_MAX_INFLATED_BYTES, maxEntries: config.SOURCE_MAX_ENTRIES };
   const entries = await downloadSource(input.octokit, { owner: data.owner, repo: data.repo, sha: data.sha, limits, signal: input.signal });
   const text = sourceFile(entries, REPO_CONFIG_FILE);
-  const repoConfig = parseRepoConfig(text, { memoryMb: config.RUN_MEMORY_MB, cpus: config.RUN_CPUS, port: config.CONTAINER_PORT });
+  const repoConfig = parseRepoConfig(text, {
+    memoryMb: config.RUN_MEMORY_MB, cpus: config.RUN_CPUS, port: config.CONTAINER_PORT, serviceCapAdd: config.SERVICE_CAP_ADD_ALLOWED, serviceImages: config.SERVICE_IMAGES,
+  });
   log.step(text === undefined ? `no ${REPO_CONFIG_FILE}: using defaults` : `read ${REPO_CONFIG_FILE}`);
   return { entries, repoConfig };
 }

@@ -5,6 +5,8 @@ import type { CheckConclusion } from '../github/checks.js';
 import { UnhealthyError } from './health.js';
 import { RepoConfigError } from '../config/repo-config.js';
 import { SecretsError } from '../secrets/resolve-secrets.js';
+import { TaskError } from '../services/run-task.js';
+import { ServiceError } from '../services/service-env.js';
 
 export class DeployTimeoutError extends Error {
   override readonly name = 'DeployTimeoutError';
@@ -43,6 +45,8 @@ export function classify(error: unknown): Classified {
   if (error instanceof BuildError) return { conclusion: 'failure', title: 'Build failed', reason: message, final: true };
   if (error instanceof DockerUnavailableError) return { conclusion: 'failure', title: 'Docker daemon unavailable', reason: message, final: false };
   if (error instanceof UnhealthyError) return { conclusion: 'failure', title: 'Container never became healthy', reason: message, final: true };
+  if (error instanceof ServiceError) return { conclusion: 'failure', title: 'Service failed', reason: message, final: true };
+  if (error instanceof TaskError) return { conclusion: 'failure', title: error.kind === 'release' ? 'Release command failed' : 'Seed command failed', reason: message, final: true };
   if (error instanceof SecretsError) return { conclusion: 'failure', title: 'Secrets unavailable', reason: message, final: true };
   if (error instanceof SourceError) return { conclusion: 'failure', title: 'Source unavailable', reason: message, final: true };
   if (error instanceof DockerRefusedError) return { conclusion: 'failure', title: 'Refused by Docker', reason: message, final: true };

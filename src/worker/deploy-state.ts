@@ -69,8 +69,18 @@ export class DeployState {
     return value === null ? undefined : Number(value);
   }
 
+  /** Whether a preview's seed command ran (once per fresh environment). */
+  async seeded(repository: string, environment: string): Promise<boolean> {
+    return (await this.redis.hexists(this.key('seeded'), `${repository}@${environment}`)) === 1;
+  }
+
+  async markSeeded(repository: string, environment: string): Promise<void> {
+    await this.redis.hset(this.key('seeded'), `${repository}@${environment}`, String(Date.now()));
+  }
+
   async forget(repository: string, environment: string): Promise<void> {
     await this.redis.hdel(this.key('deployed-at'), `${repository}@${environment}`);
+    await this.redis.hdel(this.key('seeded'), `${repository}@${environment}`);
     await this.clearLive(repository, environment);
   }
 

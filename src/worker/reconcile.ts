@@ -33,6 +33,8 @@ export async function reconcile(deps: WorkerDeps, queue: Queue<PipelineJobData>)
   }
   for (const c of containers) {
     const role = c.labels[LABEL.role];
+    // Services outlive the deploy that started them; only a teardown removes them.
+    if (role === 'service') continue;
     if (IN_FLIGHT.has(await stateOf(c.labels[LABEL.job]))) continue;
     if (role === 'app') {
       const repository = c.labels[LABEL.repository] ?? '';

@@ -17,6 +17,8 @@ import type { DeployState } from './deploy-state.js';
 import { previewGate } from './preview-gate.js';
 import { Reporter } from './reporter.js';
 import { runStep } from './run-step.js';
+import { environmentStep } from './environment-step.js';
+import type { ServiceState } from '../services/ensure-services.js';
 import type { Keyring } from '../secrets/keyring.js';
 import { resolveSecrets, type ResolvedSecrets } from '../secrets/resolve-secrets.js';
 import type { SecretStore } from '../secrets/secret-store.js';
@@ -59,6 +61,9 @@ export function commitUrl(config: Config, repository: string, sha: string): stri
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/** The check summary's (and PR comment's) line about the environment's companion services. */
+export const servicesRow = (services: ServiceState[]): [string, string] => ['Services', services.map((s) => `\`${s.name}\` (${s.image}, ${s.state})`).join(', ')];
 
 /** The check summary's line about secrets: names and where each came from, never a value. */
 export const secretsRow = (s: ResolvedSecrets): [string, string] =>
@@ -149,7 +154,11 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     await assertLatest();
     const { image, buildMs } = await buildStep({ data, identity, entries, repoConfig, engine: deps.engine, config: deps.config, log, signal: cancel.signal });
     await assertLatest();
-    const { containerId, healthMs, retire } = await runStep({ identity, image, hostname, repoConfig, secretEnv: secrets.env, engine: deps.engine, state: deps.state, config: deps.config, log, signal: cancel.signal, assertLatest });
+    const ready = await environmentStep({
+      identity, repositoryId, image, repoConfig, secretEnv: secrets.env, store: deps.secrets?.store, state: deps.state, engine: deps.engine, config: deps.config, log, signal: cancel.signal,
+    });
+    await assertLatest();
+    const { containerId, healthMs, retire } = await runStep({ identity, image, hostname, repoConfig, env: ready.env, environmentNetwork: ready.network, volumes: ready.appVolumes, engine: deps.engine, state: deps.state, config: deps.config, log, signal: cancel.signal, assertLatest });
     log.step(`live at ${url}`);
     await log.flush();
     await deps.logSink?.setStatus(jobId, 'deployed', { url });
@@ -159,12 +168,12 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
         title: `Deployed ${data.sha.slice(0, 12)} to ${data.environment}`,
         rows: [
           ['Commit', `\`${data.sha}\``], ...(data.reason ? [['Why', data.reason] as [string, string]] : []), ...(gate.approvedBy ? [['Approved by', `@${gate.approvedBy}`] as [string, string]] : []),
-          ['Image', `\`${image}\``], secretsRow(secrets), ['URL', url], ['Build', seconds(buildMs)], ['Health', seconds(healthMs)], ['Total', seconds(Date.now() - started)],
+          ['Image', `\`${image}\``], secretsRow(secrets), ...(ready.services.length ? [servicesRow(ready.services)] : []), ['URL', url], ['Build', seconds(buildMs)], ['Health', seconds(healthMs)], ['Total', seconds(Date.now() - started)],
         ],
         notes: logUrl ? [`[Build log](${logUrl})`] : [],
       });
       await reporter.conclude('success', `Deployed to ${url}`, summary, url);
-      await reporter.comment({ state: 'deployed', sha: data.sha, url, logUrl, buildSeconds: buildMs / 1000 });
+      await reporter.comment({ state: 'deployed', sha: data.sha, url, logUrl, buildSeconds: buildMs / 1000, ...(ready.services.length ? { services: servicesRow(ready.services)[1] } : {}) });
     } finally {
       // The previous containers left the network already; they go once GitHub has the news.
       await retire().catch((err: unknown) => {

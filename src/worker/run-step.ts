@@ -10,15 +10,19 @@ import type { DeployState } from './deploy-state.js';
 import { UnhealthyError, waitHealthy } from './health.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { withEnvironmentLock } from './environment-lock.js';
-import { retire, switchOver } from './switch-over.js';
+import { environmentFilters, retire, switchOver } from './switch-over.js';
 
 export interface RunInput {
   identity: DeploymentIdentity;
   image: string;
   hostname: string;
   repoConfig: RepoConfig;
-  /** Opened secrets: into the container's environment at create time, and nowhere else. */
-  secretEnv?: Record<string, string>;
+  /** The app's environment (secrets among it): into the container at create time, and nowhere else. */
+  env: Record<string, string>;
+  /** The environment network (services), joined besides the edge network. */
+  environmentNetwork?: string;
+  /** Named volumes: Docker volume name → mount path. */
+  volumes?: Record<string, string>;
   engine: DockerEngine;
   state: DeployState;
   config: Config;
@@ -62,14 +66,19 @@ export async function runStep(input: RunInput): Promise<RunResult> {
         port: repoConfig.port,
         network: config.EDGE_NETWORK,
         labels,
-        env: { ...repoConfig.env, ...input.secretEnv, PORT: String(repoConfig.port) },
+        env: { ...input.env, PORT: String(repoConfig.port) },
         limits: { memoryMb: repoConfig.memoryMb, cpus: repoConfig.cpus, pidsLimit: config.RUN_PIDS_LIMIT },
+        volumes: input.volumes,
       }),
     );
+    if (input.environmentNetwork) await engine.connectNetwork(containerId, input.environmentNetwork, {});
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 403) throw new DockerRefusedError(dockerMessage(error));
     throw error;
   }
+  // recreate: the previous app containers stop before the new one starts (exclusive volume use);
+  // they are started again if the new one never becomes healthy.
+  const stopped = repoConfig.strategy === 'recreate' ? await stopPrevious(input, containerId) : [];
   const started = Date.now();
   try {
     log.step(`starting container ${name}`);
@@ -94,6 +103,7 @@ export async function runStep(input: RunInput): Promise<RunResult> {
     }
     log.step(`removing the new container ${name}; the previous deployment keeps serving`);
     await engine.removeContainer(containerId);
+    for (const old of stopped) await engine.startContainer(old.id).catch(() => undefined);
     throw error;
   }
   const healthMs = Date.now() - started;
@@ -109,4 +119,15 @@ export async function runStep(input: RunInput): Promise<RunResult> {
     previous = await switchOver(input, containerId, alias);
   });
   return { containerId, healthMs, retire: () => retire(input, previous) };
+}
+
+/** Stops (keeps) every other app container of the environment, for the recreate strategy. */
+async function stopPrevious(input: RunInput, containerId: string): Promise<ContainerSummary[]> {
+  const { identity, engine, log } = input;
+  const previous = (await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.id !== containerId && c.state === 'running');
+  for (const old of previous) {
+    log.step(`recreate: stopping the previous container ${old.name} before the new one starts`);
+    await engine.stopContainer(old.id, 10);
+  }
+  return previous;
 }

@@ -3,13 +3,15 @@ import { LABEL, ownedFilters } from '../docker/labels.js';
 import { deactivateEnvironment } from '../github/deployments.js';
 import { renderPreviewComment, upsertPreviewComment } from '../github/pr-comment.js';
 import type { TeardownJobData } from '../queue/job-types.js';
+import { environmentNetwork } from '../services/environment-objects.js';
 import type { WorkerDeps } from './run-deploy.js';
 
-export type TeardownOutcome = { status: 'removed'; containers: string[]; images: string[]; deployments: number[] } | { status: 'skipped'; reason: string };
+export type TeardownOutcome = { status: 'removed'; containers: string[]; images: string[]; volumes: string[]; deployments: number[] } | { status: 'skipped'; reason: string };
 
 /**
- * Removes an environment: its containers (app and probes; network attachments go with them), the
- * images they ran, its Deployments marked inactive, and the PR comment updated to say so.
+ * Removes an environment: its containers (app, services, probes, tasks), the images they ran, a
+ * preview's volumes and generated values, the environment network, its Deployments marked
+ * inactive, and the PR comment updated to say so.
  */
 export async function runTeardown(job: Job<TeardownJobData>, deps: WorkerDeps): Promise<TeardownOutcome> {
   const data = job.data;
@@ -29,15 +31,25 @@ export async function runTeardown(job: Job<TeardownJobData>, deps: WorkerDeps): 
   for (const image of await deps.engine.listImages(filters)) for (const tag of image.tags) images.add(tag);
   const removedImages: string[] = [];
   for (const image of images) if (await deps.engine.removeImage(image)) removedImages.push(image);
+  const { octokit } = await deps.github(data.installationId);
+  // A preview's data goes with it; production's volumes are never removed automatically.
+  const volumes: string[] = [];
+  if (data.environment !== 'production') {
+    for (const volume of await deps.engine.listVolumes(filters)) if (await deps.engine.removeVolume(volume.name)) volumes.push(volume.name);
+    if (deps.secrets) {
+      const repositoryId = data.repositoryId ?? (await octokit.rest.repos.get({ owner: data.owner, repo: data.repo })).data.id;
+      await deps.secrets.store.forgetGenerated(repositoryId, data.environment);
+    }
+  }
+  await deps.engine.removeNetwork(environmentNetwork({ instance: deps.config.QUEUE_PREFIX, repository: data.repository, environment: data.environment }));
   await deps.state.forget(data.repository, data.environment);
 
-  const { octokit } = await deps.github(data.installationId);
   const deployments = await deactivateEnvironment(octokit, { owner: data.owner, repo: data.repo, environment: data.environment, description: `Removed: ${data.reason}` });
   if (data.pullRequest !== undefined) {
     const sha = containers.find((c) => c.labels[LABEL.sha])?.labels[LABEL.sha] ?? '';
     const body = renderPreviewComment({ state: 'removed', sha: sha || 'n/a', note: `The preview was removed: ${data.reason}. Push again (or comment \`/preview\`) to bring it back.` });
     await upsertPreviewComment(octokit, deps.state.redis, deps.state.prefix, { owner: data.owner, repo: data.repo, pullRequest: data.pullRequest }, body);
   }
-  logger.info({ containers: containers.length, images: removedImages.length, deployments: deployments.length }, 'environment removed');
-  return { status: 'removed', containers: containers.map((c) => c.name), images: removedImages, deployments };
+  logger.info({ containers: containers.length, images: removedImages.length, volumes: volumes.length, deployments: deployments.length }, 'environment removed');
+  return { status: 'removed', containers: containers.map((c) => c.name), images: removedImages, volumes, deployments };
 }

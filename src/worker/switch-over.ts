@@ -4,7 +4,7 @@ import { dockerMessage } from './deploy-errors.js';
 import type { RunInput } from './run-step.js';
 
 /** Labels selecting every app container of one environment. */
-function environmentFilters(instance: string, repository: string, environment: string): string[] {
+export function environmentFilters(instance: string, repository: string, environment: string): string[] {
   return ownedFilters(instance, { [LABEL.repository]: repository, [LABEL.environment]: environment, [LABEL.role]: 'app' });
 }
 
@@ -21,7 +21,8 @@ export async function switchOver(input: RunInput, containerId: string, alias: st
   await input.state.setLive(identity.repository, identity.environment, containerId, identity.sha);
   await input.state.touch(identity.repository, identity.environment);
   const previous = (await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.id !== containerId);
-  for (const old of previous) await leaveAlias(input, old);
+  // A stopped one (the recreate strategy) answers nothing: it only waits to be removed.
+  for (const old of previous) if (old.state === 'running') await leaveAlias(input, old);
   return previous;
 }
 
@@ -48,8 +49,9 @@ async function leaveAlias({ engine, config, log }: RunInput, old: ContainerSumma
 /** Lets in-flight requests to the previous containers drain, then stops and removes them and their images. */
 export async function retire(input: RunInput, previous: ContainerSummary[]): Promise<void> {
   const { engine, config, log } = input;
-  if (previous.length > 0 && config.DRAIN_SECONDS > 0) {
-    log.step(`draining ${previous.length} previous container(s) for ${config.DRAIN_SECONDS}s`);
+  const serving = previous.filter((c) => c.state === 'running');
+  if (serving.length > 0 && config.DRAIN_SECONDS > 0) {
+    log.step(`draining ${serving.length} previous container(s) for ${config.DRAIN_SECONDS}s`);
     await new Promise((resolve) => setTimeout(resolve, config.DRAIN_SECONDS * 1000));
   }
   for (const old of previous) {

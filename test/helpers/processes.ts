@@ -53,14 +53,19 @@ export async function waitForHttp(url: string, timeoutMs = 20_000): Promise<void
   }
 }
 
-/** Runs `node dist/cli.js <args>` to its end with `stdin` piped in; stdout and stderr apart. */
-export async function runCli(args: string[], env: Record<string, string | undefined>, stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs `node dist/cli.js <args>` to its end with `stdin` piped in; stdout and stderr apart (stdout also as bytes). */
+export async function runCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  stdin: string | Buffer = '',
+): Promise<{ code: number | null; stdout: string; stdoutBytes: Buffer; stderr: string }> {
   const child = spawn(process.execPath, ['dist/cli.js', ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
+  const out: Buffer[] = [];
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stdout.on('data', (d: Buffer) => out.push(d));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin.end(stdin);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  return { code, stdout, stderr };
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  const stdoutBytes = Buffer.concat(out);
+  return { code, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr };
 }

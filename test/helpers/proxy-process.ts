@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -57,12 +58,15 @@ export interface ProxyProcess {
   process: RunningProcess;
   /** tcp://127.0.0.1:<port>, for the DOCKER_HOST of the bot's processes. */
   dockerHost: string;
+  /** The PROXY_OWNER_SECRET it runs with (OwnerTokens derives the labels of what it owns). */
+  ownerSecret: string;
   decisions(): ProxyDecision[];
 }
 
 /**
  * `helvetia proxy` as a child process on 127.0.0.1:<free port> in front of the real socket, with the
  * compose file's flags for `service`; `extra` adds what the test setup needs (e.g. its edge network).
+ * PROXY_OWNER_SECRET (compose interpolates it from .env) is a fresh random one unless `extra` gives it.
  */
 export async function startProxyProcess(extra: Record<string, string> = {}, service = 'docker-proxy'): Promise<ProxyProcess> {
   const port = await freePort();
@@ -70,6 +74,7 @@ export async function startProxyProcess(extra: Record<string, string> = {}, serv
     ...composeProxyEnv(service),
     PROXY_LISTEN: `127.0.0.1:${port}`,
     DOCKER_SOCKET: '/var/run/docker.sock',
+    PROXY_OWNER_SECRET: randomBytes(32).toString('hex'),
     ...extra,
   };
   const child = startCli(['proxy'], env);
@@ -79,5 +84,5 @@ export async function startProxyProcess(extra: Record<string, string> = {}, serv
     await child.stop();
     throw new Error(`helvetia proxy did not start: ${(error as Error).message}\n${child.output()}`);
   }
-  return { process: child, dockerHost: `tcp://127.0.0.1:${port}`, decisions: () => proxyDecisions(child.output()) };
+  return { process: child, dockerHost: `tcp://127.0.0.1:${port}`, ownerSecret: env.PROXY_OWNER_SECRET, decisions: () => proxyDecisions(child.output()) };
 }

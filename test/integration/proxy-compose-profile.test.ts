@@ -15,6 +15,7 @@ const P = uniquePrefix();
 let proxy: ProxyProcess;
 let port = 0;
 let foreignId = '';
+let forgedId = '';
 
 beforeAll(async () => {
   proxy = await startProxyProcess();
@@ -23,6 +24,10 @@ beforeAll(async () => {
   const foreign = await direct().createContainer({ name: `${P}-foreign`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], HostConfig: NO_NET });
   await foreign.start();
   foreignId = foreign.id;
+  // Carries the managed label and a guessed owner token (as a public image could): still foreign.
+  const forged = await direct().createContainer({ name: `${P}-forged`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], Labels: { 'cloud.helvetia.managed': 'true', 'cloud.helvetia.owner': 'guess' }, HostConfig: NO_NET });
+  await forged.start();
+  forgedId = forged.id;
 });
 
 afterAll(async () => {
@@ -47,7 +52,12 @@ const BLOCKED: Array<{ what: string; req: () => [string, string, string?]; rule:
   { what: 'removing a container the bot did not create', req: () => ['DELETE', `/v1.41/containers/${foreignId}?force=1`], rule: 'not-owned' },
   { what: 'exec into any container (EXEC=0)', req: () => ['POST', `/v1.41/containers/${foreignId}/exec`, '{"Cmd":["id"]}'], rule: 'flag' },
   { what: 'restarting or killing a container the bot did not create', req: () => ['POST', `/v1.41/containers/${foreignId}/kill`], rule: 'not-owned' },
-  { what: 'volume create (VOLUMES=0)', req: () => ['POST', '/v1.41/volumes/create', `{"Name":"${P}-vol"}`], rule: 'flag' },
+  { what: 'stopping a container with a forged ownership label', req: () => ['POST', `/v1.41/containers/${forgedId}/stop`], rule: 'not-owned' },
+  { what: 'volume create binding a host path (driver options)', req: () => ['POST', '/v1.41/volumes/create', JSON.stringify({ Name: `${P}-vol`, DriverOpts: { o: 'bind', type: 'none', device: '/' } })], rule: 'volume-driver-opts' },
+  { what: 'volume create with tmpfs driver options', req: () => ['POST', '/v1.41/volumes/create', JSON.stringify({ Name: `${P}-vol`, DriverOpts: { type: 'tmpfs', device: 'tmpfs' } })], rule: 'volume-driver-opts' },
+  { what: 'anonymous volume', req: () => create('anon', { Mounts: [{ Type: 'volume', Target: '/data' }] }), rule: 'anonymous-volume' },
+  { what: 'CapAdd beyond the companion-services set', req: () => create('cap', { CapDrop: ['ALL'], CapAdd: ['NET_ADMIN'] }), rule: 'cap-add' },
+  { what: 'CapAdd of a Docker default outside PROXY_CAP_ADD_ALLOW', req: () => create('kill', { CapDrop: ['ALL'], CapAdd: ['KILL'] }), rule: 'cap-add' },
   { what: 'system info (INFO=0)', req: () => ['GET', '/v1.41/info'], rule: 'flag' },
   { what: 'system-wide build cache prune', req: () => ['POST', '/v1.41/build/prune'], rule: 'endpoint' },
   { what: 'API older than 1.24', req: () => ['POST', `/v1.23/containers/${foreignId}/start`, '{"Privileged":true}'], rule: 'api-version' },
@@ -75,8 +85,9 @@ describe('the compose profile of `helvetia proxy` (CLI process, real dockerd)', 
       .toContainEqual(expect.objectContaining({ method, decision: 'deny', rule, status: 403 }));
   });
 
-  it('left the foreign container running', async () => {
+  it('left the foreign containers running', async () => {
     expect((await direct().getContainer(foreignId).inspect()).State.Running).toBe(true);
+    expect((await direct().getContainer(forgedId).inspect()).State.Running).toBe(true);
   });
 
   it('answers an unparsable request with 400 and logs it too', async () => {

@@ -5,11 +5,13 @@ import Docker from 'dockerode';
 import tar from 'tar-stream';
 import { createLogger } from '../../src/logger.js';
 import { loadProxyConfig, type ProxyConfig } from '../../src/proxy/config.js';
+import { OwnerTokens } from '../../src/proxy/labels.js';
 import { createProxyServer, type ProxyServer } from '../../src/proxy/server.js';
 
 export const SOCKET = process.env.TEST_DOCKER_SOCKET ?? '/var/run/docker.sock';
 export const BASE_IMAGE = 'helvetia-base:latest';
-export const OWNER = { 'cloud.helvetia.managed': 'true' };
+/** The managed label alone: what a forged or foreign object carries. It proves nothing. */
+export const MANAGED_ONLY = { 'cloud.helvetia.managed': 'true' };
 /**
  * Test containers and builds stay off the default bridge: they need no network, and docker0 may
  * vanish while other suites start throwaway daemons on this machine.
@@ -29,6 +31,14 @@ export const WORKER_FLAGS = {
 export interface RunningProxy {
   port: number;
   config: Readonly<ProxyConfig>;
+  /** Its PROXY_OWNER_SECRET (random per proxy unless the test gave one). */
+  ownerSecret: string;
+  /**
+   * The labels this proxy forces on what it creates, and requires to touch an object: `object` for
+   * containers, networks and volumes, `image` for images. Tests that plant "owned" objects directly
+   * on the socket use these.
+   */
+  labels: { object: Record<string, string>; image: Record<string, string> };
   /** dockerode talking to the proxy over TCP, as the worker does. */
   docker: Docker;
   /** Parsed pino lines written by the proxy. */
@@ -37,8 +47,18 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
+/** A fresh PROXY_OWNER_SECRET for a test proxy. */
+export const ownerSecret = (): string => randomBytes(32).toString('hex');
+
+/** The labels of objects owned by a proxy started with `secret`. */
+export const ownerLabels = (secret: string): RunningProxy['labels'] => {
+  const owner = new OwnerTokens(secret);
+  return { object: owner.labels('object'), image: owner.labels('image') };
+};
+
 export async function startProxy(env: Record<string, string> = {}): Promise<RunningProxy> {
-  const config = loadProxyConfig({ PROXY_LISTEN: '127.0.0.1:0', DOCKER_SOCKET: SOCKET, ...env });
+  const secret = env.PROXY_OWNER_SECRET ?? ownerSecret();
+  const config = loadProxyConfig({ PROXY_LISTEN: '127.0.0.1:0', DOCKER_SOCKET: SOCKET, ...env, PROXY_OWNER_SECRET: secret });
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -48,7 +68,10 @@ export async function startProxy(env: Record<string, string> = {}): Promise<Runn
   });
   const proxy = createProxyServer(config, createLogger({ level: 'info' }, sink));
   const { port } = await proxy.listen();
-  return { port, config, logs, proxy, docker: new Docker({ host: '127.0.0.1', port }), close: () => proxy.close() };
+  return {
+    port, config, logs, proxy, ownerSecret: secret, labels: ownerLabels(secret),
+    docker: new Docker({ host: '127.0.0.1', port }), close: () => proxy.close(),
+  };
 }
 
 /** dockerode on the raw socket: the test's view of what really exists on the daemon. */

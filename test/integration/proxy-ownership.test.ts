@@ -111,7 +111,7 @@ describe('objects not created through the proxy cannot be touched', () => {
 
   it('owned volumes, prunes and missing objects behave like dockerd', async () => {
     const vol = await docker.createVolume({ Name: `${P}-vol` });
-    expect((await direct().getVolume(`${P}-vol`).inspect()).Labels).toMatchObject({ 'cloud.helvetia.managed': 'true' });
+    expect((await direct().getVolume(`${P}-vol`).inspect()).Labels).toEqual(proxy.labels.object);
     const user = await docker.createContainer({ name: `${P}-user`, Image: BASE_IMAGE, Cmd: ['true'], HostConfig: { ...NO_NET, Binds: [`${P}-vol:/data:ro`] } });
     await user.remove();
     await docker.getVolume(vol.name).remove();

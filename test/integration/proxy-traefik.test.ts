@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_IMAGE, NO_NET, SOCKET, cleanup, direct, raw, uniquePrefix } from './proxy-harness.js';
+import { BASE_IMAGE, MANAGED_ONLY, NO_NET, SOCKET, cleanup, direct, ownerLabels, ownerSecret, raw, uniquePrefix } from './proxy-harness.js';
 
 const P = uniquePrefix();
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -10,22 +10,50 @@ let child: ChildProcess;
 let port = 0;
 let ownedId = '';
 let foreignId = '';
+let forgedId = '';
+let started = 0;
+/** Shared with the worker's proxy in compose; here a fresh one. */
+const SECRET = ownerSecret();
+const OWNED = ownerLabels(SECRET);
 
 /** Runs `helvetia proxy` as its own process, the way compose runs the second, read-only instance. */
 function runCli(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'proxy'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', DOCKER_SOCKET: SOCKET, PROXY_LISTEN: '127.0.0.1:0', ...env },
+    env: { PATH: process.env.PATH ?? '', DOCKER_SOCKET: SOCKET, PROXY_LISTEN: '127.0.0.1:0', PROXY_OWNER_SECRET: SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Its exit code, or 'running' (then it is stopped) if it is still up after `ms`: a proxy that should have refused to boot. */
+function exitOf(child: ChildProcess, ms = 20_000): Promise<number | string | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve('running');
+    }, ms);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
   });
 }
 
 beforeAll(async () => {
   const d = direct();
-  const owned = await d.createContainer({ name: `${P}-owned`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], Labels: { 'cloud.helvetia.managed': 'true', 'traefik.enable': 'true' }, HostConfig: NO_NET });
+  started = Math.floor(Date.now() / 1000) - 1;
+  // "Owned" as if the worker's proxy (same secret) had created it.
+  const owned = await d.createContainer({ name: `${P}-owned`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], Labels: { ...OWNED.object, 'traefik.enable': 'true' }, HostConfig: NO_NET });
   const foreign = await d.createContainer({ name: `${P}-foreign`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], Labels: { 'traefik.enable': 'true' }, HostConfig: NO_NET });
+  // The managed label and a guessed owner token, e.g. inherited from a public image: not ours.
+  const forged = await d.createContainer({ name: `${P}-forged`, Image: BASE_IMAGE, Cmd: ['sleep', '300'], Labels: { ...MANAGED_ONLY, 'cloud.helvetia.owner': 'guess', 'traefik.enable': 'true' }, HostConfig: NO_NET });
   ownedId = owned.id;
   foreignId = foreign.id;
+  forgedId = forged.id;
+  for (const c of [owned, foreign, forged]) {
+    await c.start();
+    await c.stop({ t: 0 });
+  }
   child = runCli({ PROXY_PROFILE: 'traefik' });
   port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -60,19 +88,29 @@ describe('read-only Traefik profile (second instance, PROXY_PROFILE=traefik)', (
     const ids = (list.json as unknown as Array<{ Id: string }>).map((c) => c.Id);
     expect(ids).toContain(ownedId);
     expect(ids).not.toContain(foreignId);
+    expect(ids).not.toContain(forgedId);
+    const labelled = await raw(port, 'GET', `/v1.41/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: ['traefik.enable=true'] }))}`);
+    expect((labelled.json as unknown as Array<{ Id: string }>).map((c) => c.Id).filter((id) => [ownedId, foreignId, forgedId].includes(id))).toEqual([ownedId]);
     expect((await raw(port, 'GET', `/containers/${ownedId}/json`)).status).toBe(200);
     expect((await raw(port, 'GET', `/containers/${foreignId}/json`)).status).toBe(403);
+    expect((await raw(port, 'GET', `/containers/${forgedId}/json`)).status).toBe(403);
   });
 
-  it('streams events', async () => {
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/events?since=0&until=1', agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+  it('streams events of owned containers only', async () => {
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const path = `/events?since=${started}&until=${Math.ceil(Date.now() / 1000) + 1}&filters=${encodeURIComponent(JSON.stringify({ type: ['container'] }))}`;
+      const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: body }));
       });
       req.on('error', reject);
     });
     expect(status).toBe(200);
+    const ids = new Set(text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { Actor?: { ID?: string } }).Actor?.ID));
+    expect(ids.has(ownedId)).toBe(true);
+    expect(ids.has(foreignId)).toBe(false);
+    expect(ids.has(forgedId)).toBe(false);
   });
 
   it('refuses everything else, writes first of all', async () => {
@@ -88,11 +126,20 @@ describe('read-only Traefik profile (second instance, PROXY_PROFILE=traefik)', (
     expect((await direct().getContainer(ownedId).inspect()).State.Running).toBe(false);
   });
 
+  it('refuses to boot without PROXY_OWNER_SECRET, naming it', async () => {
+    const bad = runCli({ PROXY_PROFILE: 'traefik', PROXY_OWNER_SECRET: '' });
+    let err = '';
+    bad.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await exitOf(bad);
+    expect(code).toBe(78);
+    expect(err).toContain('PROXY_OWNER_SECRET');
+  });
+
   it('refuses to boot with a write flag on', async () => {
     const bad = runCli({ PROXY_PROFILE: 'traefik', POST: '1' });
     let err = '';
     bad.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await new Promise((resolve) => bad.once('exit', resolve));
+    const code = await exitOf(bad);
     expect(code).toBe(78);
     expect(err).toContain('POST');
   });

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BASE_IMAGE, OWNER, WORKER_FLAGS, cleanup, contextTar, direct, existing, followProgress, startProxy, uniquePrefix, type RunningProxy,
+  BASE_IMAGE, WORKER_FLAGS, cleanup, contextTar, direct, existing, followProgress, startProxy, uniquePrefix, type RunningProxy,
 } from './proxy-harness.js';
 
 const P = uniquePrefix();
@@ -50,7 +50,7 @@ describe("the worker's Docker flow through the proxy", () => {
     const output = await followProgress(docker, stream);
     expect(output.some((o) => typeof o.stream === 'string' && o.stream.includes('Successfully tagged'))).toBe(true);
     const info = await direct().getImage(image).inspect();
-    expect(info.Config.Labels).toMatchObject({ ...OWNER, 'cloud.helvetia.role': 'image' });
+    expect(info.Config.Labels).toMatchObject({ ...proxy.labels.image, 'cloud.helvetia.role': 'image' });
   });
 
   it('creates, starts, waits for and reads the logs of a run-to-completion container', async () => {
@@ -58,7 +58,7 @@ describe("the worker's Docker flow through the proxy", () => {
       name: `${P}-run`, Image: image, Labels: { 'cloud.helvetia.role': 'probe' }, Cmd: ['sh', '-c', 'cat /app/built.txt; sleep 1; exit 3'],
       HostConfig: { CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges:true'], Memory: 64 * 1024 * 1024, PidsLimit: 64, NetworkMode: EDGE },
     });
-    expect((await direct().getContainer(container.id).inspect()).Config.Labels).toMatchObject(OWNER);
+    expect((await direct().getContainer(container.id).inspect()).Config.Labels).toMatchObject(proxy.labels.object);
     const waiting = container.wait({ condition: 'next-exit' });
     await container.start();
     expect(((await waiting) as { StatusCode: number }).StatusCode).toBe(3);
@@ -97,7 +97,7 @@ describe("the worker's Docker flow through the proxy", () => {
 
   it('creates an owned network, connects and disconnects the app, and removes the network', async () => {
     const network = await docker.createNetwork({ Name: `${P}-net`, Driver: 'bridge', Labels: { 'cloud.helvetia.role': 'net' } });
-    expect((await direct().getNetwork(network.id).inspect()).Labels).toMatchObject(OWNER);
+    expect((await direct().getNetwork(network.id).inspect()).Labels).toMatchObject(proxy.labels.object);
     await network.connect({ Container: appId, EndpointConfig: { Aliases: ['second'] } });
     let nets = (await direct().getContainer(appId).inspect()).NetworkSettings.Networks;
     expect(Object.keys(nets).sort()).toEqual([EDGE, `${P}-net`].sort());

@@ -26,6 +26,10 @@ const { services } = compose;
 const PROXIES = ['docker-proxy', 'traefik-docker-proxy'];
 const env = (name: string): Record<string, string> =>
   Object.fromEntries(Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, String(v)]));
+/** What compose interpolates from .env (it refuses to start while the variable is unset or empty). */
+const SECRET_FROM_ENV = '${PROXY_OWNER_SECRET:?set PROXY_OWNER_SECRET in .env}';
+/** The environment as compose would hand it over, with .env's PROXY_OWNER_SECRET filled in. */
+const interpolated = (name: string): Record<string, string> => ({ ...env(name), PROXY_OWNER_SECRET: 'compose-test-owner-secret-0123456789abcdef' });
 const mountsSocket = (s: Service): boolean => (s.volumes ?? []).some((v) => v.split(':')[0] === '/var/run/docker.sock');
 
 describe('docker-compose.yml keeps the socket behind the proxies', () => {
@@ -46,12 +50,15 @@ describe('docker-compose.yml keeps the socket behind the proxies', () => {
   });
 
   it("the worker's proxy is a valid, strict profile: swarm, plugins and system writes closed, no host binds", () => {
-    const config = loadProxyConfig(env('docker-proxy'));
+    const config = loadProxyConfig(interpolated('docker-proxy'));
     expect(config.profile).toBe('default');
     expect(config.workspaceDir).toBeNull();
-    for (const flag of ['SERVICES', 'SWARM', 'NODES', 'TASKS', 'SECRETS', 'CONFIGS', 'PLUGINS', 'SYSTEM', 'EXEC', 'VOLUMES', 'COMMIT', 'AUTH', 'SESSION'] as const) {
+    for (const flag of ['SERVICES', 'SWARM', 'NODES', 'TASKS', 'SECRETS', 'CONFIGS', 'PLUGINS', 'SYSTEM', 'EXEC', 'COMMIT', 'AUTH', 'SESSION'] as const) {
       expect(config.flags[flag], flag).toBe(false);
     }
+    // Companion services: owned named volumes, and only the capabilities the worker's services add back.
+    expect(config.flags.VOLUMES).toBe(true);
+    expect(config.capAddAllow).toEqual(['CHOWN', 'SETUID', 'SETGID', 'DAC_OVERRIDE', 'FOWNER']);
     for (const [method, path] of [['POST', '/swarm/init'], ['POST', '/services/create'], ['POST', '/plugins/pull'], ['POST', '/containers/x/exec']]) {
       expect(() => matchRoute(method!, path!, config), `${method} ${path}`).toThrow();
     }
@@ -61,7 +68,15 @@ describe('docker-compose.yml keeps the socket behind the proxies', () => {
     const e = env('traefik-docker-proxy');
     expect(e.PROXY_PROFILE).toBe('traefik');
     expect(Object.keys(e).filter((k) => (FLAG_NAMES as string[]).includes(k))).toEqual([]);
-    expect(loadProxyConfig(e).profile).toBe('traefik');
+    expect(loadProxyConfig(interpolated('traefik-docker-proxy')).profile).toBe('traefik');
+  });
+
+  it('both proxies take the same PROXY_OWNER_SECRET from .env, required, so Traefik sees exactly the containers the worker owns', () => {
+    for (const name of PROXIES) expect(env(name).PROXY_OWNER_SECRET, name).toBe(SECRET_FROM_ENV);
+    const [worker, traefik] = PROXIES.map((name) => loadProxyConfig(interpolated(name)).owner);
+    expect(traefik!.object).toBe(worker!.object);
+    // Never a literal in the file: an uninterpolated value (e.g. the file read as is) refuses to boot.
+    expect(() => loadProxyConfig(env('docker-proxy'))).toThrow(/PROXY_OWNER_SECRET/);
   });
 
   it('networks are segmented: apps and Traefik never share a network with the worker proxy or Redis', () => {

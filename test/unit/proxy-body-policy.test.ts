@@ -8,11 +8,15 @@ import { checkVolumeCreate } from '../../src/proxy/body-policy/volume.js';
 import { ruleOf } from '../helpers/thrown.js';
 import { parseStrictJson } from '../../src/proxy/json-strict.js';
 import { injectOwnerFilter } from '../../src/proxy/label-filter.js';
+import { OwnerTokens } from '../../src/proxy/labels.js';
 import { parseQuery } from '../../src/proxy/query.js';
 
-const ctx = (): PolicyContext => ({ workspaceDir: null, capAddAllow: [], refs: newRefs() });
+const OWNER = new OwnerTokens('unit-test-owner-secret-0123456789abcdef');
+const ctx = (): PolicyContext => ({ workspaceDir: null, capAddAllow: [], owner: OWNER, refs: newRefs() });
 const json = (v: string) => parseStrictJson(v);
-const LABEL = { 'cloud.helvetia.managed': 'true' };
+/** What containers, networks and volumes get; images get IMAGE_LABEL (another token). */
+const LABEL = { 'cloud.helvetia.managed': 'true', 'cloud.helvetia.owner': OWNER.object };
+const IMAGE_LABEL = { 'cloud.helvetia.managed': 'true', 'cloud.helvetia.owner': OWNER.image };
 
 describe('exec create', () => {
   it('allows an ordinary exec and refuses privileged ones in any spelling', () => {
@@ -25,8 +29,9 @@ describe('exec create', () => {
 
 describe('network policy', () => {
   it('creates bridge networks only, labelled, never duplicated by name', () => {
-    const out = checkNetworkCreate(json('{"Name":"n1","Driver":"bridge","Labels":{"x":"y"}}'), ctx());
-    expect(out).toMatchObject({ Name: 'n1', CheckDuplicate: true, Labels: { x: 'y', ...LABEL } });
+    const out = checkNetworkCreate(json('{"Name":"n1","Driver":"bridge","Labels":{"x":"y","cloud.helvetia.owner":"guess"}}'), ctx());
+    expect(out).toMatchObject({ Name: 'n1', CheckDuplicate: true });
+    expect({ ...(out.Labels as object) }).toEqual({ x: 'y', ...LABEL });
     for (const driver of ['host', 'macvlan', 'ipvlan', 'overlay', 'null']) {
       expect(ruleOf(() => checkNetworkCreate(json(`{"Name":"n","Driver":"${driver}"}`), ctx())), driver).toBe('network-driver');
     }
@@ -61,9 +66,14 @@ describe('network policy', () => {
 });
 
 describe('volume policy', () => {
-  it('allows plain local volumes and tmpfs, refuses bind and remote driver options', () => {
-    expect(checkVolumeCreate(json('{"Name":"v"}'), ctx())).toMatchObject({ Name: 'v', Labels: LABEL });
-    expect(() => checkVolumeCreate(json('{"Name":"v","DriverOpts":{"type":"tmpfs","device":"tmpfs","o":"size=64m,uid=1000"}}'), ctx())).not.toThrow();
+  it('allows plain local volumes, labelled ours, and refuses every driver option (bind, remote, even tmpfs)', () => {
+    const out = checkVolumeCreate(json('{"Name":"v","Driver":"local","DriverOpts":{},"Labels":{"cloud.helvetia.owner":"guess","a":"b"}}'), ctx());
+    expect(out).toMatchObject({ Name: 'v', Driver: 'local' });
+    expect({ ...(out.Labels as object) }).toEqual({ a: 'b', ...LABEL });
+    expect(checkVolumeCreate(null, ctx())).toMatchObject({ Labels: LABEL });
+    expect(ruleOf(() => checkVolumeCreate(json('{"Name":"v","DriverOpts":{"type":"tmpfs","device":"tmpfs","o":"size=64m,uid=1000"}}'), ctx()))).toBe('volume-driver-opts');
+    expect(ruleOf(() => checkVolumeCreate(json('{"Name":"v","DriverOpts":{"type":"tmpfs","device":"tmpfs"}}'), ctx()))).toBe('volume-driver-opts');
+    expect(ruleOf(() => checkVolumeCreate(json('{"Name":"v","driveropts":{"o":"bind","type":"none","device":"/"}}'), ctx()))).toBe('volume-driver-opts');
     expect(ruleOf(() => checkVolumeCreate(json('{"Name":"v","DriverOpts":{"type":"none","o":"bind","device":"/etc"}}'), ctx()))).toBe('volume-driver-opts');
     expect(ruleOf(() => checkVolumeCreate(json('{"Name":"v","DriverOpts":{"type":"nfs","o":"addr=10.0.0.1","device":":/x"}}'), ctx()))).toBe('volume-driver-opts');
     expect(ruleOf(() => checkVolumeCreate(json('{"Name":"v","DriverOpts":{"type":"tmpfs","device":"tmpfs","o":"size=1m,bind"}}'), ctx()))).toBe('volume-driver-opts');
@@ -72,13 +82,17 @@ describe('volume policy', () => {
 });
 
 describe('build query', () => {
-  const q = (s: string) => checkBuildQuery(parseQuery(s));
+  const q = (s: string) => checkBuildQuery(parseQuery(s), OWNER);
 
   it('forces the classic builder and the ownership label, keeps known parameters, drops unknown ones', () => {
     const plan = q('t=app:1&t=app:latest&labels=%7B%22a%22%3A%22b%22%7D&memory=1024&rm=1&abortSignal=%7B%7D&networkmode=bridge');
     expect(plan.tags).toEqual(['app:1', 'app:latest']);
     const map = new Map(plan.query);
-    expect(JSON.parse(map.get('labels')!)).toEqual({ a: 'b', ...LABEL });
+    // Images get the image token, never the object token containers carry.
+    expect(JSON.parse(map.get('labels')!)).toEqual({ a: 'b', ...IMAGE_LABEL });
+    const forged = new Map(q(`labels=${encodeURIComponent(JSON.stringify({ 'cloud.helvetia.owner': OWNER.object, 'cloud.helvetia.managed': 'yes' }))}`).query);
+    expect(JSON.parse(forged.get('labels')!)).toEqual(IMAGE_LABEL);
+    expect(JSON.parse(new Map(q('t=app:1').query).get('labels')!)).toEqual(IMAGE_LABEL);
     expect(map.get('version')).toBe('1');
     expect(map.get('memory')).toBe('1024');
     expect(map.has('abortSignal')).toBe(false);
@@ -110,15 +124,23 @@ describe('image pull and tag', () => {
 });
 
 describe('owner label filter', () => {
-  it('adds the label filter to every filters shape', () => {
+  it('adds the owner label filters to every filters shape', () => {
+    const f = OWNER.filters('object');
+    const owner = { 'cloud.helvetia.managed=true': true, [`cloud.helvetia.owner=${OWNER.object}`]: true };
+    expect(f).toEqual(['cloud.helvetia.managed=true', `cloud.helvetia.owner=${OWNER.object}`]);
+    expect(OWNER.filters('image')).toEqual(['cloud.helvetia.managed=true', `cloud.helvetia.owner=${OWNER.image}`]);
     // Always written in dockerd's own map form, whatever form the client used.
-    expect(JSON.parse(injectOwnerFilter(undefined))).toEqual({ label: { 'cloud.helvetia.managed=true': true } });
-    expect(JSON.parse(injectOwnerFilter('{"label":["a=b"],"status":["running"]}'))).toEqual({ label: { 'a=b': true, 'cloud.helvetia.managed=true': true }, status: { running: true } });
-    expect(JSON.parse(injectOwnerFilter('{"status":["exited"]}'))).toEqual({ status: { exited: true }, label: { 'cloud.helvetia.managed=true': true } });
-    expect(JSON.parse(injectOwnerFilter('{"label":{"a=b":true}}'))).toEqual({ label: { 'a=b': true, 'cloud.helvetia.managed=true': true } });
-    expect(ruleOf(() => injectOwnerFilter('{"label":[],"label":["x"]}'))).toBe('json-duplicate-key');
-    expect(ruleOf(() => injectOwnerFilter('[1]'))).toBe('query');
-    expect(ruleOf(() => injectOwnerFilter('{"label":"a=b"}'))).toBe('query');
-    expect(ruleOf(() => injectOwnerFilter('{"status":[1]}'))).toBe('query');
+    expect(JSON.parse(injectOwnerFilter(undefined, f))).toEqual({ label: owner });
+    expect(JSON.parse(injectOwnerFilter('{"label":["a=b"],"status":["running"]}', f))).toEqual({ label: { 'a=b': true, ...owner }, status: { running: true } });
+    expect(JSON.parse(injectOwnerFilter('{"status":["exited"]}', f))).toEqual({ status: { exited: true }, label: owner });
+    expect(JSON.parse(injectOwnerFilter('{"label":{"a=b":true}}', f))).toEqual({ label: { 'a=b': true, ...owner } });
+    // A client's own "owner" filter (any value) is only ANDed with ours: it cannot widen the list.
+    expect(JSON.parse(injectOwnerFilter(`{"label":{"cloud.helvetia.owner=guess":true,"cloud.helvetia.owner=${OWNER.object}":false}}`, f)))
+      .toEqual({ label: { 'cloud.helvetia.owner=guess': true, ...owner } });
+    expect(ruleOf(() => injectOwnerFilter('{"label":[],"label":["x"]}', f))).toBe('json-duplicate-key');
+    expect(ruleOf(() => injectOwnerFilter('[1]', f))).toBe('query');
+    expect(ruleOf(() => injectOwnerFilter('{"label":"a=b"}', f))).toBe('query');
+    expect(ruleOf(() => injectOwnerFilter('{"status":[1]}', f))).toBe('query');
+    expect(() => injectOwnerFilter(undefined, [])).toThrow();
   });
 });

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { checkContainerCreate } from '../../src/proxy/body-policy/container-create.js';
+import { checkCommitConfig, checkContainerCreate } from '../../src/proxy/body-policy/container-create.js';
 import { newRefs, type PolicyContext } from '../../src/proxy/body-policy/schema.js';
 import { DEFAULT_CAP_ADD_ALLOW } from '../../src/proxy/config.js';
+import { OwnerTokens } from '../../src/proxy/labels.js';
 import { ruleOf as refusedBy } from '../helpers/thrown.js';
 import { parseStrictJson } from '../../src/proxy/json-strict.js';
 
 const WS = '/tmp/helvetia-workspaces';
-const ctx = (): PolicyContext => ({ workspaceDir: WS, capAddAllow: DEFAULT_CAP_ADD_ALLOW, refs: newRefs() });
+const OWNER = new OwnerTokens('unit-test-owner-secret-0123456789abcdef');
+const LABELS = { 'cloud.helvetia.managed': 'true', 'cloud.helvetia.owner': OWNER.object };
+const ctx = (): PolicyContext => ({ workspaceDir: WS, capAddAllow: DEFAULT_CAP_ADD_ALLOW, owner: OWNER, refs: newRefs() });
 const check = (body: string, c = ctx()) => checkContainerCreate(parseStrictJson(body), c);
 const ruleOf = (body: string): string => refusedBy(() => check(body));
 const hc = (hostConfig: object): string => JSON.stringify({ Image: 'helvetia-base:latest', HostConfig: hostConfig });
@@ -14,7 +17,7 @@ const hc = (hostConfig: object): string => JSON.stringify({ Image: 'helvetia-bas
 describe('container create policy', () => {
   it("accepts the worker's hardened spec and forces the ownership label", () => {
     const body = {
-      Image: 'app:1', Labels: { 'cloud.helvetia.managed': 'false', a: 'b' }, Env: ['A=1'], ExposedPorts: { '8080/tcp': {} },
+      Image: 'app:1', Labels: { 'cloud.helvetia.managed': 'false', 'cloud.helvetia.owner': OWNER.image, a: 'b' }, Env: ['A=1'], ExposedPorts: { '8080/tcp': {} },
       HostConfig: {
         Privileged: false, CapDrop: ['ALL'], CapAdd: [], SecurityOpt: ['no-new-privileges:true'], Memory: 512 * 1024 * 1024,
         MemorySwap: 512 * 1024 * 1024, NanoCpus: 5e8, PidsLimit: 256, Binds: [], Mounts: [], Devices: [], PublishAllPorts: false,
@@ -25,13 +28,20 @@ describe('container create policy', () => {
     };
     const c = ctx();
     const out = check(JSON.stringify(body), c);
-    expect(out.Labels).toEqual({ 'cloud.helvetia.managed': 'true', a: 'b' });
+    // The object token (never the image token, nor a client's value) on every container created.
+    expect(out.Labels).toEqual({ ...LABELS, a: 'b' });
     expect([...c.refs.networks]).toEqual(['helvetia-edge']);
   });
 
   it('adds the label when none was sent and rewrites keys to canonical names', () => {
     const out = check('{"image":"x","hostconfig":{"memory":5}}');
-    expect(JSON.parse(JSON.stringify(out))).toEqual({ Image: 'x', HostConfig: { Memory: 5 }, Labels: { 'cloud.helvetia.managed': 'true' } });
+    expect(JSON.parse(JSON.stringify(out))).toEqual({ Image: 'x', HostConfig: { Memory: 5 }, Labels: LABELS });
+  });
+
+  it('a commit makes an image: it gets the image token, over the container\'s own labels and any client value', () => {
+    const out = checkCommitConfig(parseStrictJson(`{"Labels":{"cloud.helvetia.owner":"${OWNER.object}","a":"b"}}`), ctx());
+    expect({ ...(out.Labels as object) }).toEqual({ a: 'b', 'cloud.helvetia.managed': 'true', 'cloud.helvetia.owner': OWNER.image });
+    expect({ ...(checkCommitConfig(null, ctx()).Labels as object) }).toEqual({ 'cloud.helvetia.managed': 'true', 'cloud.helvetia.owner': OWNER.image });
   });
 
   it('refuses privileged containers however the key is spelled', () => {
@@ -51,7 +61,7 @@ describe('container create policy', () => {
     expect(ruleOf(hc({ Binds: [`${WS}:/workspaces`] }))).toBe('host-bind-rw');
     expect(ruleOf(hc({ Binds: [`${WS}:/workspaces:rw`] }))).toBe('host-bind-rw');
     expect(ruleOf(hc({ Binds: [`${WS}:/workspaces:ro,z`] }))).toBe('bind-mode');
-    expect(() => check(hc({ Binds: [`${WS}:/workspaces:ro`, `${WS}/:/w2:ro`, '/data'] }))).not.toThrow();
+    expect(() => check(hc({ Binds: [`${WS}:/workspaces:ro`, `${WS}/:/w2:ro`, 'data:/data'] }))).not.toThrow();
   });
 
   it('refuses bind Mounts and volume driver options that bind the host', () => {
@@ -64,6 +74,19 @@ describe('container create policy', () => {
     expect(ruleOf(hc({ Mounts: [{ Type: 'npipe', Source: 'x', Target: '/x' }] }))).toBe('mount-type');
     expect(ruleOf(hc({ VolumeDriver: 'nfs' }))).toBe('volume-driver');
     expect(() => check(hc({ Mounts: [{ Type: 'bind', Source: WS, Target: '/w', ReadOnly: true }, { Type: 'tmpfs', Target: '/t' }] }))).not.toThrow();
+  });
+
+  it('refuses anonymous volumes (Mounts without Source, one-part Binds, Config.Volumes); tmpfs stays allowed', () => {
+    expect(ruleOf(hc({ Mounts: [{ Type: 'volume', Target: '/data' }] }))).toBe('anonymous-volume');
+    expect(ruleOf(hc({ Mounts: [{ Type: 'volume', Source: '', Target: '/data' }] }))).toBe('anonymous-volume');
+    expect(ruleOf(hc({ mounts: [{ type: 'volume', target: '/data', volumeoptions: { NoCopy: true } }] }))).toBe('anonymous-volume');
+    expect(ruleOf(hc({ Binds: ['/data'] }))).toBe('anonymous-volume');
+    expect(ruleOf(hc({ Binds: ['data:/data', '/cache'] }))).toBe('anonymous-volume');
+    expect(ruleOf(JSON.stringify({ Image: 'x', Volumes: { '/data': {} } }))).toBe('anonymous-volume');
+    expect(() => check(JSON.stringify({ Image: 'x', Volumes: {} }))).not.toThrow();
+    const c = ctx();
+    check(hc({ Mounts: [{ Type: 'volume', Source: 'pgdata', Target: '/var/lib/postgresql/data' }, { Type: 'tmpfs', Target: '/run' }], Tmpfs: { '/tmp': 'size=64m' } }), c);
+    expect([...c.refs.volumes]).toEqual(['pgdata']);
   });
 
   it('collects named volumes and referenced containers for the ownership check', () => {

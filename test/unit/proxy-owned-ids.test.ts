@@ -1,20 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { PolicyError } from '../../src/proxy/errors.js';
+import { OwnerTokens } from '../../src/proxy/labels.js';
 import { OwnedIds } from '../../src/proxy/owned-ids.js';
 import { Ownership } from '../../src/proxy/ownership.js';
 import type { Upstream, UpstreamHandlers } from '../../src/proxy/upstream.js';
 
 const OURS = 'a'.repeat(64);
 const FOREIGN = 'f'.repeat(64);
-const inspectOf = (id: string, owned: boolean) => ({ Id: id, Created: '2026-11-24T00:00:00Z', Config: { Labels: owned ? { 'cloud.helvetia.managed': 'true' } : {} }, HostConfig: {} });
+const OWNER = new OwnerTokens('unit-test-owner-secret-0123456789abcdef');
+const withLabels = (id: string, labels: Record<string, string>) => ({ Id: id, Created: '2026-11-24T00:00:00Z', Config: { Labels: labels }, HostConfig: {} });
+const inspectOf = (id: string, owned: boolean) => withLabels(id, owned ? OWNER.labels('object') : {});
+const ownership = (upstream: Upstream, ids?: OwnedIds) => new Ownership(upstream, OWNER, [], ids);
 
-/** A stand-in dockerd behind Ownership: answers container inspects by name or ID and records every request path. */
+/** A stand-in dockerd behind Ownership: answers container (and image) inspects by name or ID and records every request path. */
 function fakeDaemon(containers: Record<string, ReturnType<typeof inspectOf>>): { upstream: Upstream; paths: string[] } {
   const paths: string[] = [];
   const upstream = {
     send(req: { path: string }, on: UpstreamHandlers) {
       paths.push(req.path);
-      const ref = /^\/containers\/([^/]+)\/json$/.exec(req.path)?.[1] ?? '';
+      const ref = /^\/(?:containers|images)\/([^/]+)\/json$/.exec(req.path)?.[1] ?? '';
       const found = containers[ref];
       const body = Buffer.from(JSON.stringify(found ?? { message: `No such container: ${ref}` }));
       queueMicrotask(() => {
@@ -37,27 +41,27 @@ const feed = (ids: OwnedIds, ...chunks: string[]): void => {
 describe('owned container IDs remembered by the proxy', () => {
   it('an owned container is inspected once by its full ID; later requests by that ID need no round trip', async () => {
     const daemon = fakeDaemon({ [OURS]: inspectOf(OURS, true) });
-    const ownership = new Ownership(daemon.upstream, []);
-    expect(await ownership.container(OURS)).toBe(OURS);
-    expect(await ownership.container(OURS)).toBe(OURS);
+    const check = ownership(daemon.upstream);
+    expect(await check.container(OURS)).toBe(OURS);
+    expect(await check.container(OURS)).toBe(OURS);
     expect(daemon.paths).toEqual([`/containers/${OURS}/json`]);
   });
 
   it('a name is inspected every time (it can come to mean another container); the ID it resolved to is remembered', async () => {
     const daemon = fakeDaemon({ web: inspectOf(OURS, true) });
-    const ownership = new Ownership(daemon.upstream, []);
-    expect(await ownership.container('web')).toBe(OURS);
-    expect(await ownership.container('web')).toBe(OURS);
+    const check = ownership(daemon.upstream);
+    expect(await check.container('web')).toBe(OURS);
+    expect(await check.container('web')).toBe(OURS);
     expect(daemon.paths).toEqual(['/containers/web/json', '/containers/web/json']);
-    expect(ownership.owned.has(OURS)).toBe(true);
+    expect(check.owned.has(OURS)).toBe(true);
   });
 
   it('a foreign container is refused on every request and never remembered', async () => {
     const daemon = fakeDaemon({ [FOREIGN]: inspectOf(FOREIGN, false) });
-    const ownership = new Ownership(daemon.upstream, []);
-    for (let i = 0; i < 2; i++) await expect(ownership.container(FOREIGN)).rejects.toSatisfy((e) => e instanceof PolicyError && e.rule === 'not-owned');
+    const check = ownership(daemon.upstream);
+    for (let i = 0; i < 2; i++) await expect(check.container(FOREIGN)).rejects.toSatisfy((e) => e instanceof PolicyError && e.rule === 'not-owned');
     expect(daemon.paths).toHaveLength(2);
-    expect(ownership.owned.has(FOREIGN)).toBe(false);
+    expect(check.owned.has(FOREIGN)).toBe(false);
   });
 
   it('learns the ID a create answer announces, and nothing from an error, a short ID or an oversized answer', async () => {
@@ -71,8 +75,43 @@ describe('owned container IDs remembered by the proxy', () => {
     expect([...['abc123', 'b'.repeat(64), 'c'.repeat(64)].map((id) => ids.has(id))]).toEqual([false, false, false]);
     // And a remembered ID skips the inspect: the daemon is never asked.
     const daemon = fakeDaemon({});
-    expect(await new Ownership(daemon.upstream, [], ids).container(OURS)).toBe(OURS);
+    expect(await ownership(daemon.upstream, ids).container(OURS)).toBe(OURS);
     expect(daemon.paths).toEqual([]);
+  });
+
+  it('only this proxy\'s object token makes a container ours: forged, image-inherited or managed-only labels do not, and are never remembered', async () => {
+    const cases = {
+      managedOnly: { 'cloud.helvetia.managed': 'true' },
+      guessed: { 'cloud.helvetia.managed': 'true', 'cloud.helvetia.owner': 'guess' },
+      // A container created elsewhere from an image the bot built inherits the image token.
+      fromOurImage: OWNER.labels('image'),
+      tokenWithoutManaged: { 'cloud.helvetia.owner': OWNER.object },
+      otherSecret: new OwnerTokens('another-proxy-secret-0123456789abcdefgh').labels('object'),
+    };
+    const ids = Object.fromEntries(Object.keys(cases).map((k, i) => [k, String(i + 1).repeat(64)]));
+    const daemon = fakeDaemon(Object.fromEntries(Object.entries(cases).map(([k, labels]) => [ids[k]!, withLabels(ids[k]!, labels)])));
+    const check = ownership(daemon.upstream);
+    for (const [name, id] of Object.entries(ids)) {
+      await expect(check.container(id), name).rejects.toSatisfy((e) => e instanceof PolicyError && e.rule === 'not-owned' && !e.message.includes(OWNER.object));
+      expect((await check.containerInfo(id)).owned, name).toBe(false);
+      expect(check.owned.has(id), name).toBe(false);
+    }
+  });
+
+  it('images need the image token: the object token or a forged label is not enough', async () => {
+    const daemon = fakeDaemon({
+      ours: withLabels('sha256:1', OWNER.labels('image')),
+      objectToken: withLabels('sha256:2', OWNER.labels('object')),
+      forged: withLabels('sha256:3', { 'cloud.helvetia.managed': 'true', 'cloud.helvetia.owner': 'guess' }),
+    });
+    const check = ownership(daemon.upstream);
+    await expect(check.image('ours')).resolves.toBeUndefined();
+    await expect(check.freeOrOwnedTag('ours')).resolves.toBeUndefined();
+    await expect(check.freeOrOwnedTag('missing')).resolves.toBeUndefined();
+    for (const name of ['objectToken', 'forged']) {
+      await expect(check.image(name)).rejects.toSatisfy((e) => e instanceof PolicyError && e.rule === 'not-owned');
+      await expect(check.freeOrOwnedTag(name)).rejects.toSatisfy((e) => e instanceof PolicyError && e.rule === 'image-tag');
+    }
   });
 
   it('is bounded: the oldest ID goes first', () => {

@@ -1,6 +1,6 @@
 import { PolicyError } from '../errors.js';
 import { isObject } from '../json-strict.js';
-import { withOwnerLabel } from '../labels.js';
+import type { OwnerTokens } from '../labels.js';
 import { queryAll, queryOne, type QueryPairs } from '../query.js';
 import { queryJson } from './query-json.js';
 
@@ -31,10 +31,11 @@ export interface BuildPlan {
 
 /**
  * POST /build query policy: no remote context, no host or other network, classic builder only
- * (BuildKit may grant network.host), and the ownership label forced through `labels`.
+ * (BuildKit may grant network.host), and the image ownership labels forced through `labels` (the
+ * builder applies them after the Dockerfile's own LABEL lines, so a forged value is overridden).
  * Unknown parameters are not forwarded.
  */
-export function checkBuildQuery(q: QueryPairs): BuildPlan {
+export function checkBuildQuery(q: QueryPairs, owner: OwnerTokens): BuildPlan {
   for (const [name, [rule, why]] of Object.entries(REFUSED)) {
     if (queryAll(q, name).some((v) => v !== '')) throw new PolicyError(rule, why);
   }
@@ -62,7 +63,7 @@ export function checkBuildQuery(q: QueryPairs): BuildPlan {
   const labels = rawLabels === undefined || rawLabels === '' ? null : queryJson('labels', rawLabels);
   if (labels !== null && !isObject(labels)) throw new PolicyError('query', 'labels must be a JSON object');
   if (labels !== null && Object.values(labels).some((v) => typeof v !== 'string')) throw new PolicyError('query', 'labels values must be strings');
-  out.push(['labels', JSON.stringify(withOwnerLabel(labels))]);
+  out.push(['labels', JSON.stringify(owner.withLabels(labels, 'image'))]);
   const tags = queryAll(q, 't').filter((t) => t !== '');
   for (const t of tags) out.push(['t', t]);
   out.push(['version', '1']);

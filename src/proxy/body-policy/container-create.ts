@@ -1,7 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { PolicyError } from '../errors.js';
 import { isObject, type JsonObject, type JsonValue } from '../json-strict.js';
-import { withOwnerLabel } from '../labels.js';
 import { hostConfig, networkMode, nullOnly } from './host-config.js';
 import { containerRef } from './mounts.js';
 import {
@@ -84,13 +83,18 @@ export function checkContainerCreate(body: JsonValue, ctx: PolicyContext): JsonO
   const fields = Object.assign(Object.create(null), body) as JsonObject;
   for (const key of CLIENT_KEYS) delete fields[key];
   const out = createBody(fields, '', ctx) as JsonObject;
-  out.Labels = withOwnerLabel(out.Labels);
+  if (isObject(out.Volumes) && Object.keys(out.Volumes).length > 0) {
+    throw new PolicyError('anonymous-volume', `Volumes ${Object.keys(out.Volumes).join(', ')} would create anonymous volumes; mount an owned named volume instead`);
+  }
+  // The container's own labels override its image's: an image's (forged or ours) owner label never counts for it.
+  out.Labels = ctx.owner.withLabels(out.Labels, 'object');
   return out;
 }
 
 /** container.Config for POST /commit (no HostConfig there). */
 export function checkCommitConfig(body: JsonValue, ctx: PolicyContext): JsonObject {
   const out = (struct(CONFIG_FIELDS)(body ?? {}, '', ctx) ?? Object.create(null)) as JsonObject;
-  out.Labels = withOwnerLabel(out.Labels);
+  // An image gets the image token: the committed container's own (object) token must not carry over.
+  out.Labels = ctx.owner.withLabels(out.Labels, 'image');
   return out;
 }

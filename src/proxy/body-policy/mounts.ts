@@ -10,6 +10,12 @@ function hostBindRefused(at: string, source: string, ctx: PolicyContext): never 
   throw new PolicyError('host-bind', `${at} mounts host path ${source}; ${allowed}`);
 }
 
+/** Anonymous volumes are created by dockerd on the fly, unlabelled: nothing the proxy could own or clean up. */
+function anonymousVolume(at: string, target: string): never {
+  throw new PolicyError('anonymous-volume', `${at} mounts an anonymous volume at ${target || '(no target)'}; mount an owned named volume (created through the proxy) or a tmpfs`);
+}
+
+/** A named volume: it must exist and carry this proxy's owner label (checked on the daemon through ctx.refs). */
 function namedVolume(name: string, at: string, ctx: PolicyContext): void {
   if (!VOLUME_NAME.test(name)) throw new PolicyError('volume-name', `${at} names volume ${JSON.stringify(name)}, which is not a valid volume name`);
   ctx.refs.volumes.add(name);
@@ -20,7 +26,7 @@ export const bindSpec: Check = (v, at, ctx) => {
   if (typeof v !== 'string') throw new PolicyError('json-type', `${at} must be a string`);
   const parts = v.split(':');
   if (parts.length > 3 || parts[0] === '') throw new PolicyError('bind-spec', `${at} ${JSON.stringify(v)} is not source:target[:mode]`);
-  if (parts.length === 1) return v;
+  if (parts.length === 1) anonymousVolume(at, v);
   const [source = '', , mode = ''] = parts;
   const modes = mode === '' ? [] : mode.split(',');
   if (source.startsWith('/')) {
@@ -52,7 +58,7 @@ const mountShape = struct({
   TmpfsOptions: struct({ SizeBytes: num, Mode: num }),
 });
 
-/** One HostConfig.Mounts entry: tmpfs, owned named or anonymous volumes, or the read-only workspace. */
+/** One HostConfig.Mounts entry: tmpfs, owned named volumes, or the read-only workspace. */
 export const mountSpec: Check = (v, at, ctx) => {
   const m = mountShape(v, at, ctx);
   if (!isObject(m)) throw new PolicyError('json-type', `${at} must be an object`);
@@ -63,7 +69,8 @@ export const mountSpec: Check = (v, at, ctx) => {
     if (m.ReadOnly !== true) throw new PolicyError('host-bind-rw', `${at} must mount the workspace with ReadOnly: true`);
     if (present('VolumeOptions') || present('TmpfsOptions')) throw new PolicyError('mount-options', `${at} mixes bind with other mount options`);
   } else if (m.Type === 'volume') {
-    if (source !== '') namedVolume(source, at, ctx);
+    if (source === '') anonymousVolume(at, typeof m.Target === 'string' ? m.Target : '');
+    namedVolume(source, at, ctx);
     if (present('BindOptions') || present('TmpfsOptions')) throw new PolicyError('mount-options', `${at} mixes volume with other mount options`);
   } else if (m.Type === 'tmpfs') {
     if (source !== '') throw new PolicyError('mount-options', `${at} tmpfs mounts take no Source`);

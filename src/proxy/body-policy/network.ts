@@ -1,6 +1,5 @@
 import { PolicyError } from '../errors.js';
 import { isObject, type JsonObject, type JsonValue } from '../json-strict.js';
-import { withOwnerLabel } from '../labels.js';
 import { connectEndpointSettings } from './container-create.js';
 import { bool, map, mustBeEmpty, mustBeFalse, oneOf, str, strMap, struct, type PolicyContext } from './schema.js';
 
@@ -38,7 +37,7 @@ export function checkNetworkCreate(body: JsonValue, ctx: PolicyContext): JsonObj
   const out = networkCreate(asObject(body, 'network create'), '', ctx) as JsonObject;
   if (typeof out.Name !== 'string' || out.Name === '') throw new PolicyError('network-name', 'Name is required');
   out.CheckDuplicate = true;
-  out.Labels = withOwnerLabel(out.Labels);
+  out.Labels = ctx.owner.withLabels(out.Labels, 'object');
   return out;
 }
 

@@ -1,11 +1,12 @@
 import { PolicyError } from '../errors.js';
 import { isObject, readStruct, type JsonObject, type JsonValue } from '../json-strict.js';
+import type { OwnerTokens } from '../labels.js';
 
 /** Objects a request names that must be checked on the daemon before it is forwarded. */
 export interface Refs {
   /** Containers that must carry the ownership label. */
   containers: Set<string>;
-  /** Named volumes that must carry the ownership label. */
+  /** Named volumes that must carry the ownership label (anonymous volumes are refused). */
   volumes: Set<string>;
   /** Networks that must be owned or on the allowlist (the operator's edge network). */
   networks: Set<string>;
@@ -14,6 +15,8 @@ export interface Refs {
 export interface PolicyContext {
   workspaceDir: string | null;
   capAddAllow: readonly string[];
+  /** The ownership labels forced on what a request creates. */
+  owner: OwnerTokens;
   refs: Refs;
 }
 

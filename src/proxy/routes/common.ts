@@ -1,5 +1,6 @@
 import { PolicyError } from '../errors.js';
 import { injectOwnerFilter } from '../label-filter.js';
+import type { OwnerKind } from '../labels.js';
 import { queryOne, type QueryPairs } from '../query.js';
 import { newRefs, type PolicyContext } from '../body-policy/schema.js';
 import type { Authorize, BodyPlan, ForwardPlan, RouteInput } from './types.js';
@@ -10,6 +11,7 @@ export const STREAM: BodyPlan = { kind: 'stream' };
 export const policyContext = (input: RouteInput): PolicyContext => ({
   workspaceDir: input.config.workspaceDir,
   capAddAllow: input.config.capAddAllow,
+  owner: input.config.owner,
   refs: newRefs(),
 });
 
@@ -42,10 +44,15 @@ export function pick(query: QueryPairs, names: readonly string[]): Array<[string
   return out;
 }
 
-/** List/prune endpoints: only owned objects, by a forced label filter. */
-export const ownedFilter = (names: readonly string[]): Authorize =>
+/**
+ * List, prune and events endpoints: only owned objects of `kind` (images carry their own token), by
+ * forced label filters; only the listed parameters besides `filters` are forwarded.
+ */
+export const ownedFilter = (names: readonly string[], kind: OwnerKind = 'object'): Authorize =>
   pure(async (input) =>
-    planOf(input, NONE, { query: [...pick(input.target.query, names), ['filters', injectOwnerFilter(queryOne(input.target.query, 'filters'))]] }),
+    planOf(input, NONE, {
+      query: [...pick(input.target.query, names), ['filters', injectOwnerFilter(queryOne(input.target.query, 'filters'), input.config.owner.filters(kind))]],
+    }),
   );
 
 /** Replaces path segment `index` (a name) by the checked object's immutable ID. */

@@ -1,7 +1,7 @@
 import { BUILD_STEP_RULE, checkBuildStepUpdate } from '../body-policy/build-step-update.js';
 import { checkContainerUpdate } from '../body-policy/misc.js';
 import { PolicyError } from '../errors.js';
-import { OWNER_FILTER } from '../labels.js';
+import { ownerLabelHint } from '../labels.js';
 import type { ContainerFacts } from '../ownership.js';
 import type { BuildStep } from '../build-steps.js';
 import { param, planOf, policyContext, withSegment } from './common.js';
@@ -39,7 +39,7 @@ export const containerUpdate: Authorize = async (input) => {
   if (!step) {
     throw new PolicyError(
       'not-owned',
-      `container ${name} is not managed by helvetia (label ${OWNER_FILTER} missing) and is not a step of a build this proxy is relaying`,
+      `container ${name} is not managed by helvetia (${ownerLabelHint('object')}) and is not a step of a build this proxy is relaying`,
     );
   }
   const wrong = mismatch(info, step);

@@ -7,7 +7,7 @@ import { NONE, STREAM, ownedFilter, param, pass, pick, planOf, policyContext } f
 import { NAME, path, type Authorize, type Route } from './types.js';
 
 const build: Authorize = async (input) => {
-  const plan = checkBuildQuery(input.target.query);
+  const plan = checkBuildQuery(input.target.query, input.config.owner);
   for (const t of plan.tags) checkImageName(t, input.config.imagePrefixes);
   await Promise.all(plan.tags.map((t) => input.ownership.freeOrOwnedTag(t)));
   // The builder gives every step container the build's memory limit: a recorded step must show it.
@@ -45,9 +45,10 @@ const commit: Authorize = async (input) => {
 const I = '/images/' + NAME;
 
 export const imageRoutes: Route[] = [
-  { name: 'images.list', section: 'IMAGES', methods: ['GET'], pattern: path('/images/json'), authorize: pass },
+  { name: 'images.list', section: 'IMAGES', methods: ['GET'], pattern: path('/images/json'), authorize: ownedFilter(['all', 'digests', 'shared-size', 'manifests'], 'image') },
   { name: 'images.pull', section: 'IMAGES', methods: ['POST'], pattern: path('/images/create'), authorize: pull },
-  { name: 'images.prune', section: 'IMAGES', methods: ['POST'], pattern: path('/images/prune'), authorize: ownedFilter([]) },
+  { name: 'images.prune', section: 'IMAGES', methods: ['POST'], pattern: path('/images/prune'), authorize: ownedFilter([], 'image') },
+  // Inspect stays open: the worker checks whether a service image is present before pulling it.
   { name: 'images.inspect', section: 'IMAGES', methods: ['GET'], pattern: path(`${I}/(?:json|history)`), authorize: pass },
   { name: 'images.tag', section: 'IMAGES', methods: ['POST'], pattern: path(`${I}/tag`), authorize: tag },
   { name: 'images.push', section: 'IMAGES', methods: ['POST'], pattern: path(`${I}/push`), authorize: ownedImage },

@@ -31,14 +31,14 @@ const createVolume: Authorize = async (input) =>
 const removeVolume: Authorize = async (input) => withSegment(planOf(input), 1, await input.ownership.volume(param(input, 0)));
 
 export const networkRoutes: Route[] = [
-  { name: 'networks.list', section: 'NETWORKS', methods: ['GET'], pattern: path('/networks'), authorize: pass },
+  { name: 'networks.list', section: 'NETWORKS', methods: ['GET'], pattern: path('/networks'), authorize: ownedFilter([]) },
   { name: 'networks.create', section: 'NETWORKS', methods: ['POST'], pattern: path('/networks/create'), authorize: createNetwork },
   { name: 'networks.prune', section: 'NETWORKS', methods: ['POST'], pattern: path('/networks/prune'), authorize: ownedFilter([]) },
   { name: 'networks.inspect', section: 'NETWORKS', methods: ['GET'], pattern: path(`/networks/${ID}`), authorize: pass },
   { name: 'networks.connect', section: 'NETWORKS', methods: ['POST'], pattern: path(`/networks/${ID}/connect`), authorize: connect },
   { name: 'networks.disconnect', section: 'NETWORKS', methods: ['POST'], pattern: path(`/networks/${ID}/disconnect`), authorize: disconnect },
   { name: 'networks.remove', section: 'NETWORKS', methods: ['DELETE'], pattern: path(`/networks/${ID}`), authorize: removeNetwork },
-  { name: 'volumes.list', section: 'VOLUMES', methods: ['GET'], pattern: path('/volumes'), authorize: pass },
+  { name: 'volumes.list', section: 'VOLUMES', methods: ['GET'], pattern: path('/volumes'), authorize: ownedFilter([]) },
   { name: 'volumes.create', section: 'VOLUMES', methods: ['POST'], pattern: path('/volumes/create'), authorize: createVolume },
   { name: 'volumes.prune', section: 'VOLUMES', methods: ['POST'], pattern: path('/volumes/prune'), authorize: ownedFilter([]) },
   { name: 'volumes.inspect', section: 'VOLUMES', methods: ['GET'], pattern: path(`/volumes/${ID}`), authorize: pass },

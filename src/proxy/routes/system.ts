@@ -1,6 +1,6 @@
 import { checkExecStart } from '../body-policy/exec.js';
 import { checkAuth } from '../body-policy/misc.js';
-import { NONE, param, pass, planOf, policyContext } from './common.js';
+import { NONE, ownedFilter, param, pass, planOf, policyContext } from './common.js';
 import { ID, NAME, path, type Authorize, type Route } from './types.js';
 
 /** Exec instances are checked through the container they run in. */
@@ -24,7 +24,9 @@ const readOnly = (section: Route['section'], resource: string, extra: string[] =
 export const systemRoutes: Route[] = [
   { name: 'ping', section: 'PING', methods: ['GET', 'HEAD'], pattern: path('/_ping'), traefik: true, authorize: pass },
   { name: 'version', section: 'VERSION', methods: ['GET'], pattern: path('/version'), traefik: true, authorize: pass },
-  { name: 'events', section: 'EVENTS', methods: ['GET'], pattern: path('/events'), traefik: true, authorize: pass },
+  // Owned objects only: container events carry the container's labels (image, network and volume
+  // events do not carry the object token, so they are filtered out).
+  { name: 'events', section: 'EVENTS', methods: ['GET'], pattern: path('/events'), traefik: true, authorize: ownedFilter(['since', 'until']) },
   { name: 'info', section: 'INFO', methods: ['GET'], pattern: path('/info'), authorize: pass },
   { name: 'system.df', section: 'SYSTEM', methods: ['GET'], pattern: path('/system/df'), authorize: pass },
   { name: 'auth', section: 'AUTH', methods: ['POST'], pattern: path('/auth'), authorize: auth },
