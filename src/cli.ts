@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from './config/errors.js';
+import { withEnvFile } from './config/env-file.js';
 
 const USAGE = `usage: helvetia <command>
 
@@ -12,6 +13,9 @@ commands:
   secrets  the server-side secret store: set, unset, list (helvetia secrets --help)
   keys     generate a sealing key pair (helvetia keys generate)
   volumes  an environment's volumes: list, backup, restore (helvetia volumes --help)
+  doctor   checks Redis, Docker, the edge network, images, GitHub, DNS, Traefik and disk; exit 0 when all pass
+
+start, app, worker and the operator commands read ./.env (ENV_FILE) for variables not set already.
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -21,7 +25,7 @@ async function main(argv: string[]): Promise<void> {
     case 'app':
     case 'worker': {
       const { runRoles } = await import('./main/run-roles.js');
-      await runRoles(command, process.env);
+      await runRoles(command, withEnvFile(process.env));
       return;
     }
     case 'proxy': {
@@ -32,9 +36,10 @@ async function main(argv: string[]): Promise<void> {
     case 'seal':
     case 'secrets':
     case 'keys':
-    case 'volumes': {
+    case 'volumes':
+    case 'doctor': {
       const { runOperatorCli } = await import('./main/run-operator-cli.js');
-      process.exitCode = await runOperatorCli(command, argv.slice(1), process.env);
+      process.exitCode = await runOperatorCli(command, argv.slice(1), withEnvFile(process.env));
       return;
     }
     default:

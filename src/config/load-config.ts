@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { deepFreeze, flagVar, intVar, parseEnv } from './parse-env.js';
-import { loadLogConfig, type LogConfig } from '../logs/log-config.js';
+import { LOG_CONFIG_VARIABLES, loadLogConfig, type LogConfig } from '../logs/log-config.js';
 import { loadSealConfig, type SealConfig } from '../secrets/seal-config.js';
 import { DEFAULT_WORKER_NICE } from '../worker/priority.js';
 
@@ -46,6 +46,13 @@ const schema = z.object({
   PROBE_IMAGE: z.string().default('busybox:1.36'),
   TRAEFIK_ENTRYPOINT: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('web'),
   TRAEFIK_TLS: flagVar(false),
+  /** OAuth credentials of the GitHub App (the manifest flow writes them): dashboard sign-in. */
+  GITHUB_CLIENT_ID: z.string().optional(),
+  GITHUB_CLIENT_SECRET: z.string().optional(),
+  /** With it set, GET /metrics (app and worker) needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  /** The worker's own small HTTP port for /metrics and /healthz; 0 (the default) turns it off. */
+  WORKER_METRICS_PORT: intVar(0, 0, 65535),
   WORKER_CONCURRENCY: intVar(2, 1, 64),
   WORKER_LOCK_SECONDS: intVar(30, 2, 3600),
   /** Nice value of a separate `helvetia worker` process (not `start`, which shares the app's process). */
@@ -115,6 +122,10 @@ function readPrivateKey(data: z.infer<typeof schema>): string {
   }
   return key;
 }
+
+/** Every environment variable loadConfig reads (.env.example documents exactly these). */
+export const CONFIG_VARIABLES = (): string[] =>
+  [...new Set([...Object.keys(schema.shape), ...LOG_CONFIG_VARIABLES(), 'SEAL_PRIVATE_KEY', 'SEAL_PRIVATE_KEY_PATH', 'SEAL_PREVIOUS_KEYS'])].sort();
 
 /** Reads and validates the whole configuration once at boot. Throws ConfigError naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

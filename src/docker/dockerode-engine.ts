@@ -149,9 +149,12 @@ export class DockerodeEngine implements DockerEngine {
     await this.docker.ping();
   }
 
-  async createNetwork(name: string, labels: Record<string, string>, options: { internal: boolean }): Promise<void> {
+  async createNetwork(name: string, labels: Record<string, string>, options: { internal: boolean; subnet?: string }): Promise<void> {
     try {
-      await this.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: options.internal, Labels: labels, CheckDuplicate: true });
+      await this.docker.createNetwork({
+        Name: name, Driver: 'bridge', Internal: options.internal, Labels: labels, CheckDuplicate: true,
+        ...(options.subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: options.subnet }] } } : {}),
+      });
     } catch (error) {
       // 409: it exists already (another deploy of the environment made it a moment ago).
       if ((error as { statusCode?: number }).statusCode !== 409) throw error;

@@ -93,7 +93,7 @@ export interface DockerEngine {
   connectNetwork(containerId: string, network: string, endpoint: { aliases?: string[]; ipv4?: string }): Promise<void>;
   ping(): Promise<void>;
   /** An owned bridge network (internal: no route out of the host). Resolves once it exists. */
-  createNetwork(name: string, labels: Record<string, string>, options: { internal: boolean }): Promise<void>;
+  createNetwork(name: string, labels: Record<string, string>, options: { internal: boolean; subnet?: string }): Promise<void>;
   /** Resolves false when there was no such network. */
   removeNetwork(name: string): Promise<boolean>;
   /** A named local volume with these labels; an existing one of that name is kept. */

@@ -42,7 +42,19 @@ export class GitHubApp {
   /** Ranks the writes of the job running now (see WriteQueue); the worker sets them per job. */
   readonly writeRanks = new WriteRanks();
 
-  constructor(private readonly config: Pick<Config, 'APP_ID' | 'privateKey' | 'githubApiUrl'>, private readonly logger: Logger) {}
+  constructor(
+    private readonly config: Pick<Config, 'APP_ID' | 'privateKey' | 'githubApiUrl'>,
+    private readonly logger: Logger,
+    /** Told the x-ratelimit-remaining of every answer (metrics). */
+    private readonly onRateLimit?: (installationId: number, remaining: number) => void,
+  ) {}
+
+  /** GitHub writes waiting for their turn, over every installation. */
+  pendingWrites(): number {
+    let count = 0;
+    for (const { writes } of this.clients.values()) count += writes.waiting;
+    return count;
+  }
 
   private client(installationId: number): { octokit: GitHubClient; writes: WriteQueue } {
     let client = this.clients.get(installationId);
@@ -70,6 +82,10 @@ export class GitHubApp {
       octokit.hook.wrap('request', (request, options) =>
         isQueuedWrite(options.method, options.url) && this.inTurn.getStore() !== writes ? writes.schedule(this.writeRanks.current(), async () => request(options)) : request(options),
       );
+      octokit.hook.after('request', (response) => {
+        const remaining = Number(response.headers['x-ratelimit-remaining']);
+        if (this.onRateLimit && Number.isFinite(remaining)) this.onRateLimit(installationId, remaining);
+      });
       client = { octokit, writes };
       this.clients.set(installationId, client);
     }
@@ -79,13 +95,23 @@ export class GitHubApp {
   /** App-level (JWT) client: a handful of look-ups, so no throttling or write queue. */
   private appClient?: Octokit;
 
+  private appOctokit(): Octokit {
+    this.appClient ??= new Octokit({ baseUrl: this.config.githubApiUrl, authStrategy: createAppAuth, auth: { appId: Number(this.config.APP_ID), privateKey: this.config.privateKey } });
+    return this.appClient;
+  }
+
+  /** The registered app itself (GET /app with the app's JWT): proves APP_ID and the private key belong together. */
+  async app(): Promise<{ id: number; slug: string }> {
+    const { data } = await this.appOctokit().rest.apps.getAuthenticated();
+    return { id: data!.id, slug: data!.slug ?? String(data!.id) };
+  }
+
   /**
    * The repository `owner/repo` where this app is installed: its id (what sealed secrets are bound
    * to) and the installation. Throws GitHub's 404 when the app is not installed there.
    */
   async repository(owner: string, repo: string): Promise<{ id: number; fullName: string; installationId: number }> {
-    this.appClient ??= new Octokit({ baseUrl: this.config.githubApiUrl, authStrategy: createAppAuth, auth: { appId: Number(this.config.APP_ID), privateKey: this.config.privateKey } });
-    const { data: installation } = await this.appClient.rest.apps.getRepoInstallation({ owner, repo });
+    const { data: installation } = await this.appOctokit().rest.apps.getRepoInstallation({ owner, repo });
     const { octokit } = await this.installation(installation.id);
     const { data } = await octokit.rest.repos.get({ owner, repo });
     return { id: data.id, fullName: data.full_name, installationId: installation.id };

@@ -21,6 +21,8 @@ const originList = z
     return origins;
   });
 
+export const LOG_CONFIG_VARIABLES = (): string[] => Object.keys(schema.shape);
+
 const schema = z.object({
   LOG_SIGNING_KEY: z.string({ error: 'is required' }).min(32, { error: 'must be at least 32 characters' }),
   LOG_RETENTION_DAYS: intVar(14, 1, 3650),

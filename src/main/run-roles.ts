@@ -1,7 +1,14 @@
-import { loadConfig } from '../config/load-config.js';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig, type Config } from '../config/load-config.js';
 import { createLogger } from '../logger.js';
 import { lowerPriority } from '../worker/priority.js';
 import type { Stop } from './role-support.js';
+
+const REGISTRATION = new Set(['APP_ID', 'PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'WEBHOOK_SECRET']);
+
+/** True when the configuration lacks only the GitHub App's credentials (nothing else is wrong). */
+const needsRegistration = (error: unknown): boolean =>
+  error instanceof ConfigError && error.issues.every((i) => REGISTRATION.has(i.variable) && /is required/.test(i.message));
 
 /**
  * `helvetia start|app|worker`: builds every client once, runs the roles, stops cleanly on SIGTERM.
@@ -9,7 +16,15 @@ import type { Stop } from './role-support.js';
  * BullMQ workers) nor a worker the webhook server's, which keeps its heap and its GC pauses small.
  */
 export async function runRoles(role: 'start' | 'app' | 'worker', env: NodeJS.ProcessEnv): Promise<void> {
-  const config = loadConfig(env);
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    // No GitHub App yet (only its credentials are missing): the app role serves /setup instead.
+    if (role === 'worker' || !needsRegistration(error)) throw error;
+    const { runSetup } = await import('./run-setup.js');
+    return runSetup(env);
+  }
   const logger = createLogger({ level: config.LOG_LEVEL });
   const stops: Stop[] = [];
   let stopping = false;

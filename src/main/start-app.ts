@@ -8,6 +8,7 @@ import { DeployQueue } from '../queue/deploy-queue.js';
 import { connectRedis, createProducerConnection } from '../queue/redis.js';
 import { Keyring } from '../secrets/keyring.js';
 import { createSealKeyRouter } from '../secrets/seal-key-route.js';
+import { AppMetrics } from '../metrics/app-metrics.js';
 import { helvetiaApp } from '../webhooks/app.js';
 import { createAppServer } from '../webhooks/server.js';
 import { createLogConnection, type Stop } from './role-support.js';
@@ -26,7 +27,8 @@ export async function startApp(config: Config, logger: Logger): Promise<Stop> {
   const logRouter = createLogRouter({ store, config: config.logs, logger: logger.child({ component: 'logs' }) });
   const github = new GitHubApp(config, logger);
   const sealKeyRouter = createSealKeyRouter({ keyring: await Keyring.load(config.seal), lookup: (owner, repo) => github.repository(owner, repo), logger: logger.child({ component: 'seal-key' }) });
-  const server: Server = await createAppServer({ probot, appFn, redis, routers: [logRouter, sealKeyRouter] });
+  const metrics = new AppMetrics();
+  const server: Server = await createAppServer({ probot, appFn, redis, routers: [logRouter, sealKeyRouter], metrics: { metrics, token: config.METRICS_TOKEN } });
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   logger.info({ port: config.PORT }, 'webhook server listening');
   return async () => {

@@ -11,25 +11,40 @@ import { BackgroundReports } from '../worker/background-reports.js';
 import { Keyring } from '../secrets/keyring.js';
 import { SecretStore } from '../secrets/secret-store.js';
 import { createWorkers } from '../worker/create-workers.js';
+import { DeployEvents } from '../worker/deploy-events.js';
+import { recordDeploys } from '../metrics/record-deploys.js';
+import { startWorkerHttp } from '../metrics/worker-http.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { DeployState } from '../worker/deploy-state.js';
 import { reconcile } from '../worker/reconcile.js';
+import { ensureEdgeNetwork } from '../worker/edge-network.js';
 import type { WorkerDeps } from '../worker/run-deploy.js';
 import { createLogConnection, type Stop } from './role-support.js';
 
 /** The worker role: boot reconcile, then the deploy workers and the intake dispatcher. */
 export async function startWorker(config: Config, logger: Logger): Promise<Stop> {
   const connection = createWorkerConnection(config.REDIS_URL);
-  const github = new GitHubApp(config, logger);
+  let metrics: WorkerMetrics | undefined;
+  const github = new GitHubApp(config, logger, (installationId, remaining) => metrics?.rateLimitRemaining.set({ installation: String(installationId) }, remaining));
   const logRedis = createLogConnection(config);
   const store = new BuildLogStore({ redis: logRedis, config: config.logs, logger: logger.child({ component: 'logs' }), prefix: `${config.QUEUE_PREFIX}:log:` });
   const queue = new DeployQueue(connection, { prefix: config.QUEUE_PREFIX });
   const keyring = await Keyring.load(config.seal);
+  const state = new DeployState(connection, config.QUEUE_PREFIX);
+  const events = new DeployEvents((err) => logger.warn({ err }, 'a deploy event subscriber failed'));
+  metrics = new WorkerMetrics({
+    jobCounts: () => queue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'),
+    previewCount: () => state.previewCount(),
+    githubWriteQueue: () => github.pendingWrites(),
+  });
+  recordDeploys(events, metrics);
   const background = new BackgroundReports(logger.child({ role: 'worker', component: 'background-reports' }));
   const deps: WorkerDeps = {
     config,
     logger: logger.child({ role: 'worker' }),
     engine: new DockerodeEngine(createDockerClient(config.DOCKER_HOST)),
-    state: new DeployState(connection, config.QUEUE_PREFIX),
+    state,
+    events,
     supersession: queue.supersession,
     github: (installationId) => github.installation(installationId),
     writeRanks: github.writeRanks,
@@ -38,6 +53,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
     logSink: store,
     logUrl: (jobId) => logUrl(config.logs.APP_BASE_URL, config.logs.LOG_SIGNING_KEY, jobId, config.logs.LOG_LINK_TTL_HOURS),
   };
+  await ensureEdgeNetwork(deps.engine, config, logger);
   await reconcile(deps, queue.queue);
   const workers = await createWorkers(connection, deps, {
     prefix: config.QUEUE_PREFIX,
@@ -46,9 +62,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
     stalledInterval: config.WORKER_LOCK_SECONDS * 1000,
     reconcileEveryMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
   }, queue);
+  const http = config.WORKER_METRICS_PORT ? await startWorkerHttp(config.WORKER_METRICS_PORT, config.HOST, metrics.registry, config.METRICS_TOKEN) : undefined;
   // Operators check which Docker endpoint the worker uses (`docker compose logs worker | grep DOCKER_HOST`).
   logger.info({ concurrency: config.WORKER_CONCURRENCY, DOCKER_HOST: config.DOCKER_HOST }, 'worker started');
   return async () => {
+    http?.closeAllConnections();
+    await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
     await workers.close();
     const unsent = await background.drain(20_000);
     if (unsent > 0) logger.warn({ unsent }, 'stopped with GitHub reports unsent; the next start reconciles their check runs');

@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger.js';
+import { serveMetrics } from '../metrics/metrics-route.js';
+import { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { BuildSteps } from './build-steps.js';
 import type { ProxyConfig } from './config.js';
 import { PolicyError, UpstreamError } from './errors.js';
@@ -47,6 +49,7 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
   // Lines carry only fixed fields (no bodies, no query values such as buildargs), so the root
   // logger's wildcard redaction is skipped on this hot path.
   const log = logger.child({ component: 'proxy' }, { redact: [] });
+  const metrics = new ProxyMetrics();
   const buildSteps = new BuildSteps(undefined, undefined, (id, why) => log.warn({ step: id, why }, 'build step not recorded'));
 
   // Decisions of pure routes (/_ping, /version, container lists, ...) depend on method and URL
@@ -87,9 +90,12 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
     };
     if (d.decision === 'allow') log.info(entry, 'docker api');
     else log.warn(entry, 'docker api');
+    metrics.decisions.inc({ rule: d.rule, decision: d.decision });
   }
 
   function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    // Not a Docker API path (dockerd serves metrics elsewhere, if at all): the proxy's own counters.
+    if (req.method === 'GET' && req.url === '/metrics') return void serveMetrics(req, res, metrics.registry, undefined).catch(() => res.destroy());
     const started = process.hrtime.bigint();
     const client = clientOf(req);
     let decision: Decision = { decision: 'error', rule: 'unhandled' };
@@ -147,6 +153,7 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
     // Requests that never parse are part of the audit trail too (one line, like every decision).
     const client = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     log.warn({ method: null, path: null, client, decision: 'deny', rule: 'malformed', error: error.code ?? error.message, status: 400, durationMs: 0 }, 'docker api');
+    metrics.decisions.inc({ rule: 'malformed', decision: 'deny' });
     socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
   });
 

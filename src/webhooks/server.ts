@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 import { createNodeMiddleware, type ApplicationFunction, type Probot } from 'probot';
 import { redisReachable } from '../queue/redis.js';
 import { BodyError, readRawBody } from '../http/read-body.js';
+import type { AppMetrics } from '../metrics/app-metrics.js';
+import { serveMetrics } from '../metrics/metrics-route.js';
 
 export const WEBHOOK_PATH = '/api/github/webhooks';
 /** GitHub caps webhook payloads at 25 MB; anything larger is not GitHub and is never buffered. */
@@ -49,6 +51,8 @@ export async function createAppServer(deps: {
   redis: Redis;
   routers?: Router[];
   maxBodyBytes?: number;
+  /** GET /metrics (before any routing), and a count of webhook deliveries by event and answer. */
+  metrics?: { metrics: AppMetrics; token?: string };
 }): Promise<Server> {
   const maxBodyBytes = deps.maxBodyBytes ?? WEBHOOK_MAX_BYTES;
   const webhooks: NodeHandler = await createNodeMiddleware(deps.appFn, { probot: deps.probot, webhooksPath: WEBHOOK_PATH });
@@ -71,10 +75,19 @@ export async function createAppServer(deps: {
     res.status(status).json({ error: status < 500 ? 'bad request' : 'internal error' });
   };
   app.use(onError);
+  const metrics = deps.metrics;
   return createServer((req, res) => {
     const url = req.url ?? '';
     const exact = url === WEBHOOK_PATH || url.startsWith(`${WEBHOOK_PATH}?`);
+    if (metrics && req.method === 'GET' && url.startsWith('/metrics')) {
+      serveMetrics(req, res, metrics.metrics.registry, metrics.token).then((served) => served || app(req, res), () => res.destroy());
+      return;
+    }
     if (req.method !== 'POST' || !exact) return void app(req, res);
+    if (metrics) {
+      const event = String(req.headers['x-github-event'] ?? 'none').slice(0, 40);
+      res.once('finish', () => metrics.metrics.deliveries.inc({ event: /^[a-z_]+$/.test(event) ? event : 'other', status: String(res.statusCode) }));
+    }
     onWebhook(req, res).catch(() => {
       if (res.headersSent) return void res.destroy();
       sendJson(res, 500, { error: 'internal error' });

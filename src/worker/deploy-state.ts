@@ -31,6 +31,11 @@ export class DeployState {
     if (sha) await this.redis.hset(this.key('live-sha'), `${repository}@${environment}`, sha);
   }
 
+  /** How many preview environments have a live container (all repositories). */
+  async previewCount(): Promise<number> {
+    return (await this.redis.hkeys(this.key('live'))).filter((field) => /@pr-\d+$/.test(field)).length;
+  }
+
   /** Every environment of `repository` with a live container, and the commit each runs. */
   async liveEnvironments(repository: string): Promise<{ environment: string; sha: string }[]> {
     const out: { environment: string; sha: string }[] = [];

@@ -19,6 +19,7 @@ import { Reporter } from './reporter.js';
 import { runStep } from './run-step.js';
 import { environmentStep } from './environment-step.js';
 import type { ServiceState } from '../services/ensure-services.js';
+import type { DeployEvents, DeployFinished } from './deploy-events.js';
 import type { Keyring } from '../secrets/keyring.js';
 import { resolveSecrets, type ResolvedSecrets } from '../secrets/resolve-secrets.js';
 import type { SecretStore } from '../secrets/secret-store.js';
@@ -37,6 +38,8 @@ export interface WorkerDeps {
   writeRanks?: WriteRanks;
   /** Takes superseded jobs' GitHub reports off their worker slot (see BackgroundReports). */
   background?: BackgroundReports;
+  /** Where the job publishes how it ended (metrics, dashboard subscribe). */
+  events?: DeployEvents;
   /** Sealing keys and the server-side store; absent when the server has no SEAL_PRIVATE_KEY. */
   secrets?: { keyring: Keyring; store: SecretStore };
 }
@@ -94,6 +97,8 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     logUrl,
     progress: { turn, current: async () => (await replaced()) === undefined },
   });
+  const finished = (outcome: DeployFinished['outcome'], times: Pick<DeployFinished, 'buildMs' | 'healthMs' | 'servingMs'> = {}) =>
+    deps.events?.publish({ type: 'finished', repository: data.repository, environment: data.environment, kind: data.pullRequest === undefined ? 'production' : 'preview', sha: data.sha, jobId, outcome, ...times });
   const markConcluded = (failing = false) => job.updateData({ ...job.data, checkRunId: reporter.checkRunId, concluded: true, failing });
 
   // A superseded job's reports wait behind the live deploy's GitHub writes: hand them off so this
@@ -116,6 +121,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     await reporter.conclude(gate.conclusion, gate.title, renderSummary({ title: gate.title, rows: [['Commit', `\`${data.sha}\``]], notes: [gate.reason] }));
     await reporter.comment({ state: gate.comment, sha: data.sha, note: gate.reason });
     await markConcluded();
+    finished(gate.conclusion);
     logger.info({ reason: gate.title }, 'deploy held at the gate');
     return { status: 'skipped', reason: gate.title };
   }
@@ -145,6 +151,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
       await reporter.conclude('neutral', 'Previews disabled', renderSummary({ title: 'Previews disabled', rows: [['Commit', `\`${data.sha}\``]], notes: [reason] }));
       await reporter.comment({ state: 'disabled', sha: data.sha, note: reason });
       await markConcluded();
+      finished('neutral');
       return { status: 'skipped', reason };
     }
     const repositoryId = data.repositoryId ?? (await octokit.rest.repos.get({ owner: data.owner, repo: data.repo })).data.id;
@@ -159,6 +166,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     });
     await assertLatest();
     const { containerId, healthMs, retire } = await runStep({ identity, image, hostname, repoConfig, env: ready.env, environmentNetwork: ready.network, volumes: ready.appVolumes, engine: deps.engine, state: deps.state, config: deps.config, log, signal: cancel.signal, assertLatest });
+    const servedAt = Date.now();
     log.step(`live at ${url}`);
     await log.flush();
     await deps.logSink?.setStatus(jobId, 'deployed', { url });
@@ -184,6 +192,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
       await deps.logSink?.end(jobId, 'success');
     }
     await markConcluded();
+    finished('success', { buildMs, healthMs, servingMs: servedAt - data.enqueuedAt });
     logger.info({ containerId, url }, 'deploy succeeded');
     return { status: 'deployed', containerId, url };
   } catch (error) {
@@ -210,6 +219,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
         await reporter.conclude('cancelled', outcome.title, summary);
       });
       await markConcluded();
+      finished('cancelled');
       return { status: 'skipped', reason: outcome.reason };
     }
     // Before GitHub shows the failure: a redelivery from then on must build again.
@@ -217,6 +227,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     await reporter.conclude(outcome.conclusion, outcome.title, summary);
     await reporter.comment({ state: 'failed', sha: data.sha, logUrl, note: `**${outcome.title}**: ${log.redact(outcome.reason)}` });
     await markConcluded(true);
+    finished(outcome.conclusion);
     throw new UnrecoverableError(`${outcome.title}: ${log.redact(outcome.reason)}`);
   }
 }

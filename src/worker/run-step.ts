@@ -73,7 +73,11 @@ export async function runStep(input: RunInput): Promise<RunResult> {
     );
     if (input.environmentNetwork) await engine.connectNetwork(containerId, input.environmentNetwork, {});
   } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 403) throw new DockerRefusedError(dockerMessage(error));
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status === 403) throw new DockerRefusedError(dockerMessage(error));
+    if (status === 404 && /network/i.test(dockerMessage(error))) {
+      throw new DockerRefusedError(`${dockerMessage(error)}: the edge network ${config.EDGE_NETWORK} is gone; restart the worker (it creates it) or run docker network create --subnet 10.201.0.0/20 ${config.EDGE_NETWORK}`);
+    }
     throw error;
   }
   // recreate: the previous app containers stop before the new one starts (exclusive volume use);

@@ -5,12 +5,13 @@ import { BotUnderTest } from '../helpers/bot-processes.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployJobId } from '../../src/queue/job-types.js';
 import { runInNetwork } from '../helpers/docker.js';
-import type { RunningProcess } from '../helpers/processes.js';
+import { freePort, type RunningProcess } from '../helpers/processes.js';
 import { deliver, pushPayload } from '../helpers/webhooks.js';
 
 const OWNER = 'hvtest';
 const REPO = `site-${randomBytes(3).toString('hex')}`;
 const INSTALLATION = 4242;
+const METRICS_TOKEN = `metrics-${randomBytes(12).toString('hex')}`;
 const sha = () => randomBytes(20).toString('hex');
 // /cgi-bin/slow answers (with the page) only once /tmp/slow-release exists in its container.
 const site = (body: string) => ({
@@ -36,8 +37,11 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
   const served = async () => (await runInNetwork(d, network, ['timeout', '5', 'wget', '-q', '-O-', `http://${alias}:8080/`], { 'hvtest.tmp': prefix })).output.trim();
   const appContainers = () => d.listContainers({ filters: { label: [repoFilter, 'cloud.helvetia.role=app'] } });
 
+  let metricsPort = 0;
+
   beforeAll(async () => {
-    await bot.start();
+    metricsPort = await freePort();
+    await bot.start({ WORKER_METRICS_PORT: String(metricsPort), METRICS_TOKEN: METRICS_TOKEN });
     ({ app, worker, baseUrl, redis } = bot);
   });
 
@@ -230,5 +234,26 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
     }
     expect(await redis.keys(`${prefix}:helvetia-deploy:*${commit}*`)).toEqual([]);
     expect(github.calls.length).toBe(callsBefore);
+  });
+
+  it('reports to Prometheus: webhook answers on the app, deploy outcomes and durations on the worker, decisions on the proxy', async () => {
+    const scrape = async (url: string) => {
+      const answer = await fetch(url, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      expect(answer.status, url).toBe(200);
+      return answer.text();
+    };
+    expect((await fetch(`${baseUrl}/metrics`)).status).toBe(401);
+    const app = await scrape(`${baseUrl}/metrics`);
+    expect(app).toMatch(/^helvetia_webhook_deliveries_total\{event="push",status="200"\} [1-9]\d*$/m);
+    expect(app).toMatch(/^helvetia_webhook_deliveries_total\{event="push",status="40\d"\} [1-9]\d*$/m);
+    const worker = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(worker).toMatch(/^helvetia_deploys_total\{kind="production",outcome="success"\} [1-9]\d*$/m);
+    expect(worker).toMatch(/^helvetia_deploys_total\{kind="production",outcome="failure"\} [1-9]\d*$/m);
+    expect(worker).toMatch(/^helvetia_build_seconds_count\{kind="production"\} [1-9]\d*$/m);
+    expect(worker).toMatch(/^helvetia_health_gate_seconds_count\{kind="production"\} [1-9]\d*$/m);
+    expect(worker).toMatch(/^helvetia_push_to_serving_seconds_count\{kind="production"\} [1-9]\d*$/m);
+    expect(worker).toMatch(/^helvetia_github_rate_limit_remaining\{installation="4242"\} \d+$/m);
+    const proxy = await (await fetch(`${bot.proxy.dockerHost.replace('tcp://', 'http://')}/metrics`)).text();
+    expect(proxy).toMatch(/^helvetia_proxy_decisions_total\{rule="containers.create",decision="allow"\} [1-9]\d*$/m);
   });
 });

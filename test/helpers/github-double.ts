@@ -34,6 +34,10 @@ export class GitHubDouble {
   readonly tokens: string[] = [];
   private readonly sources = new Map<string, Record<string, string>>();
   private readonly archives = new Map<string, Buffer>();
+  /** Manifests posted to the app-creation page, by the code GitHub hands back; and the app's key. */
+  readonly manifests = new Map<string, { manifest: string; organization?: string }>();
+  readonly receivedManifests: { manifest: any; organization?: string }[] = [];
+  appPem = '';
   /** Pull requests by "owner/repo#n": what GET /pulls/:n answers. `headRepo: null`: a deleted fork. */
   readonly pulls = new Map<string, { state: 'open' | 'closed'; merged?: boolean; headSha: string; headRepo: string | null; baseRepo: string }>();
   /** Users with write access; everyone else reads. */
@@ -66,7 +70,8 @@ export class GitHubDouble {
     this.server = createServer((req, res) => {
       this.handle(req).then(
         ({ status, body, headers }) => {
-          res.writeHead(status, { 'content-type': 'application/json', ...headers });
+          // Like GitHub: every API answer says how much of the hour's rate limit is left.
+          res.writeHead(status, { 'content-type': 'application/json', 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': String(Math.max(0, 5000 - this.calls.length)), ...headers });
           res.end(Buffer.isBuffer(body) ? body : body === undefined ? '' : JSON.stringify(body));
         },
         (error: Error) => {
@@ -103,13 +108,41 @@ export class GitHubDouble {
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString();
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const call: RecordedCall = { method: req.method ?? 'GET', path, body: raw ? JSON.parse(raw) : undefined, authorization: req.headers.authorization };
+    const form = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+    const body = !raw ? undefined : form ? Object.fromEntries(new URLSearchParams(raw)) : JSON.parse(raw);
+    const call: RecordedCall = { method: req.method ?? 'GET', path, body, authorization: req.headers.authorization };
     this.calls.push(call);
     let m: RegExpMatchArray | null;
     if ((m = path.match(/^\/api\/v3\/app\/installations\/(\d+)\/access_tokens$/)) && req.method === 'POST') {
       const token = `ghs_${randomBytes(18).toString('hex')}`;
       this.tokens.push(token);
       return { status: 201, body: { token, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: {}, repository_selection: 'all' } };
+    }
+    // GitHub's manifest flow: the user confirms on github.com, GitHub sends them back with a code.
+    if ((m = path.match(/^\/(?:organizations\/([^/]+)\/)?settings\/apps\/new$/)) && req.method === 'POST') {
+      const manifest = JSON.parse(call.body.manifest) as { redirect_url: string };
+      const code = `code${this.nextId++}`;
+      this.manifests.set(code, { manifest: call.body.manifest, organization: m[1] });
+      this.receivedManifests.push({ manifest: JSON.parse(call.body.manifest), organization: m[1] });
+      const state = new URL(req.url ?? '/', 'http://x').searchParams.get('state') ?? '';
+      return { status: 302, headers: { location: `${manifest.redirect_url}?code=${code}&state=${encodeURIComponent(state)}` } };
+    }
+    if ((m = path.match(/^\/api\/v3\/app-manifests\/([^/]+)\/conversions$/)) && req.method === 'POST') {
+      const found = this.manifests.get(m[1]!);
+      this.manifests.delete(m[1]!);
+      if (!found) return { status: 404, body: { message: 'Not Found' } };
+      const name = (JSON.parse(found.manifest) as { name: string }).name;
+      return {
+        status: 201,
+        body: {
+          id: 4711, slug: name.toLowerCase(), name, pem: this.appPem, webhook_secret: `whsec-${randomBytes(8).toString('hex')}`,
+          client_id: 'Iv1.double', client_secret: randomBytes(20).toString('hex'), html_url: `http://${this.host}/apps/${name.toLowerCase()}`, owner: { login: found.organization ?? 'someone' },
+        },
+      };
+    }
+    if (path === '/api/v3/app' && req.method === 'GET') {
+      if (!req.headers.authorization?.startsWith('bearer ') && !req.headers.authorization?.startsWith('Bearer ')) return { status: 401, body: { message: 'A JSON web token could not be decoded' } };
+      return { status: 200, body: { id: 777, slug: 'helvetia-double', name: 'helvetia double' } };
     }
     if ((m = path.match(/^\/api\/v3\/repos\/([^/]+\/[^/]+)\/installation$/)) && req.method === 'GET') {
       const id = this.installations.get(m[1]!);

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { freePort } from './processes.js';
 
 /**
- * A throwaway redis-server child on its own port (no persistence), for drills that stop Redis:
+ * A throwaway redis-server child on its own port (no persistence unless asked), for drills that stop Redis:
  * the shared Redis on 6379 is never touched.
  */
 export class PrivateRedis {
@@ -11,6 +11,9 @@ export class PrivateRedis {
   private child?: ChildProcess;
   private exited?: Promise<void>;
   private output = '';
+
+  /** `persistence`: ['--appendonly', 'yes', '--dir', dir] and the like, replacing the no-persistence default. */
+  constructor(private readonly persistence: string[] = ['--save', '', '--appendonly', 'no']) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -22,7 +25,7 @@ export class PrivateRedis {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', ...this.persistence], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child = child;

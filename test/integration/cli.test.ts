@@ -2,17 +2,42 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { getPriority } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { docker } from '../helpers/docker.js';
 import { REDIS_URL, TEST_PRIVATE_KEY_PATH } from '../helpers/env.js';
 import { freePort, startCli, waitForHttp } from '../helpers/processes.js';
 
 const baseEnv = (port: number) => ({
   APP_ID: '1', PRIVATE_KEY_PATH: TEST_PRIVATE_KEY_PATH, WEBHOOK_SECRET: 'cli-test-secret', PORT: String(port), HOST: '127.0.0.1',
   REDIS_URL, PREVIEW_DOMAIN: 'p.test', APP_BASE_URL: `http://127.0.0.1:${port}`, LOG_SIGNING_KEY: randomBytes(32).toString('hex'),
-  QUEUE_PREFIX: `hvcli${randomBytes(3).toString('hex')}`, RECONCILE_INTERVAL_SECONDS: '3600', LOG_LEVEL: 'warn',
+  QUEUE_PREFIX: `hvcli${randomBytes(3).toString('hex')}`, RECONCILE_INTERVAL_SECONDS: '3600', LOG_LEVEL: 'warn', EDGE_NETWORK: EDGE,
 });
 
+/** The edge network the bot's worker creates when it is missing (removed after the file). */
+const EDGE = `hvcli-edge-${randomBytes(3).toString('hex')}`;
+
 describe('helvetia CLI', () => {
+  afterAll(() => docker().getNetwork(EDGE).remove().catch(() => undefined));
+
+  it('a worker creates the missing edge network with the compose subnet, and serves /metrics on its own port', async () => {
+    const metricsPort = await freePort();
+    const worker = startCli(['worker'], { ...baseEnv(await freePort()), LOG_LEVEL: 'info', WORKER_METRICS_PORT: String(metricsPort), METRICS_TOKEN: 'worker-metrics-token-123' });
+    try {
+      await expect.poll(() => worker.output(), { timeout: 15_000 }).toContain('"msg":"worker started"');
+      const info = await docker().getNetwork(EDGE).inspect();
+      expect(info.IPAM?.Config).toEqual([expect.objectContaining({ Subnet: '10.201.0.0/20' })]);
+      expect(worker.output()).toContain('created the missing edge network');
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(401);
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { headers: { authorization: 'Bearer worker-metrics-token-123' } })).text();
+      expect(text).toMatch(/^helvetia_queue_jobs\{state="waiting"\} 0$/m);
+      expect(text).toMatch(/^helvetia_previews 0$/m);
+      expect(text).toMatch(/^helvetia_github_write_queue 0$/m);
+      expect(text).toContain('helvetia_worker_process_resident_memory_bytes');
+    } finally {
+      expect(await worker.stop('SIGTERM')).toBe(0);
+    }
+  });
+
   it('refuses to boot with a bad variable and names it', async () => {
     const port = await freePort();
     const proc = startCli(['start'], { ...baseEnv(port), APP_ID: undefined, REDIS_URL: 'localhost:6379' });
