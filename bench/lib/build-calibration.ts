@@ -5,8 +5,8 @@
  */
 import Docker from 'dockerode';
 import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
-import { packContext } from '../../src/github/build-context.js';
-import { readSourceArchive } from '../../src/github/source-archive.js';
+import { Readable } from 'node:stream';
+import { contextStream } from '../../src/github/context-stream.js';
 import { githubTarball } from '../../test/helpers/tarball.js';
 import type { DockerEvents } from './docker-events.js';
 import { randomSha, waitUntil } from './stack.js';
@@ -28,8 +28,9 @@ export async function calibrateBuilds(opts: {
   const beforeFirstEvent: number[] = [];
   for (let i = 0; i < opts.builds; i++) {
     const sha = randomSha();
-    const entries = await readSourceArchive(await githubTarball('hvbench', 'calibration', sha, opts.files(sha)), { maxBytes: 64 * 1024 * 1024, maxInflatedBytes: 256 * 1024 * 1024, maxEntries: 10_000 });
-    const context = await packContext(entries, '.');
+    const limits = { maxBytes: 64 * 1024 * 1024, maxInflatedBytes: 256 * 1024 * 1024, maxEntries: 10_000 };
+    const archive = await githubTarball('hvbench', 'calibration', sha, opts.files(sha));
+    const context = contextStream(Readable.from([archive]), { directory: '.', dockerfile: 'Dockerfile', appendToDockerfile: '', limits });
     const tag = `hvbench-calibration:${sha}`;
     const sent = Date.now();
     await engine.build(

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { BuildError, type BuildRequest } from './engine.js';
 import { STEP_ANNOUNCEMENT } from './step-announcement.js';
@@ -27,19 +26,27 @@ async function* buildMessages(stream: NodeJS.ReadableStream): AsyncGenerator<Bui
   if (buffered.trim()) yield JSON.parse(buffered) as BuildMessage;
 }
 
+/** dockerd's answers to updating a step container that already ended (or is being removed). */
+const ENDED = /cannot update a stopped container|is not running|process already finished|no such container|marked for removal/i;
+
 /**
  * Sets the pids limit of a RUN step's container. Not awaited by the build: the step starts right
- * after its announcement and must not wait for us. A step that already ended is gone (404) or being
- * removed (409): nothing to limit. Anything else, above all a refusal (403), means the step runs
- * without the limit, and the build log says so.
+ * after its announcement and must not wait for us. A step that already ended is gone (404), being
+ * removed (409), or stopped under the update (500 "cannot update a stopped container"): nothing to
+ * limit. Anything else, above all a refusal (403), means the step runs without the limit, and the
+ * build log says so.
  */
-function limitStep(docker: Docker, step: string, pidsLimit: number, onLine: (line: string) => void): void {
-  docker.getContainer(step).update({ PidsLimit: pidsLimit }).catch((error: unknown) => {
-    const status = (error as { statusCode?: number }).statusCode;
-    if (status === 404 || status === 409) return;
-    const why = status === 403 ? 'the Docker API refused it' : 'the update failed';
-    onLine(`[helvetia] WARNING: build step ${step} runs WITHOUT its limit of ${pidsLimit} processes: ${why}: ${(error as Error).message}`);
-  });
+export function limitStep(docker: Pick<Docker, 'getContainer'>, step: string, pidsLimit: number, onLine: (line: string) => void): Promise<void> {
+  return docker.getContainer(step).update({ PidsLimit: pidsLimit }).then(
+    () => undefined,
+    (error: unknown) => {
+      const status = (error as { statusCode?: number }).statusCode;
+      const message = (error as Error).message ?? String(error);
+      if (status === 404 || status === 409 || (status === 500 && ENDED.test(message))) return;
+      const why = status === 403 ? 'the Docker API refused it' : 'the update failed';
+      onLine(`[helvetia] WARNING: build step ${step} runs WITHOUT its limit of ${pidsLimit} processes: ${why}: ${message}`);
+    },
+  );
 }
 
 /**
@@ -48,10 +55,10 @@ function limitStep(docker: Docker, step: string, pidsLimit: number, onLine: (lin
  * the builder names it (the /build API has no such parameter).
  */
 export async function buildImage(docker: Docker, req: BuildRequest, onLine: (line: string) => void): Promise<string> {
-  const stream = await docker.buildImage(Readable.from([req.context]), {
+  const stream = await docker.buildImage(req.context, {
     t: req.tag,
     dockerfile: req.dockerfile,
-    labels: req.labels,
+    ...(req.labels ? { labels: req.labels } : {}),
     memory: req.memoryBytes,
     memswap: req.memoryBytes,
     cpuperiod: 100_000,
@@ -73,7 +80,7 @@ export async function buildImage(docker: Docker, req: BuildRequest, onLine: (lin
       onLine(line);
       const step = STEP_ANNOUNCEMENT.exec(line)?.[1];
       // A cancelled build's steps are being torn down: nothing left to limit.
-      if (step && req.pidsLimit && !req.signal.aborted) limitStep(docker, step, req.pidsLimit, onLine);
+      if (step && req.pidsLimit && !req.signal.aborted) void limitStep(docker, step, req.pidsLimit, onLine);
     }
   }
   if (req.signal.aborted) throw req.signal.reason;

@@ -2,11 +2,12 @@ import type { Readable } from 'node:stream';
 import type { ContainerCreateOptions } from 'dockerode';
 
 export interface BuildRequest {
-  /** Uncompressed tar of the build context. */
-  context: Buffer;
+  /** Uncompressed tar of the build context, streamed to the builder as it is produced. */
+  context: Readable;
   tag: string;
   dockerfile: string;
-  labels: Record<string, string>;
+  /** Labels through the API's `labels` parameter: one builder step each (the worker puts its own in the Dockerfile). */
+  labels?: Record<string, string>;
   memoryBytes: number;
   cpus: number;
   /**

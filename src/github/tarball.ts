@@ -1,18 +1,18 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import type { GitHubClient } from './client.js';
-import { SourceError, type SourceEntry } from './build-context.js';
-import { readSourceArchive, SourceLimitError, type SourceLimits } from './source-archive.js';
+import { SourceError } from './build-context.js';
+import { SourceLimitError, type SourceLimits } from './source-archive.js';
 
 /**
- * Downloads the gzipped tarball of exactly `sha` through the GitHub API (the 302 to the archive
- * host is followed) and unpacks it as it streams in, within `limits`: an announced size over the
- * limit is refused before a byte is read, any other overrun when the limit is crossed.
+ * Opens the gzipped tarball of exactly `sha` through the GitHub API (the 302 to the archive host is
+ * followed) as a stream, for contextStream to unpack as it arrives. An announced size over the
+ * limit is refused before a byte is read.
  */
-export async function downloadSource(
+export async function openTarball(
   octokit: GitHubClient,
   input: { owner: string; repo: string; sha: string; limits: SourceLimits; signal?: AbortSignal },
-): Promise<SourceEntry[]> {
+): Promise<Readable> {
   const response = await octokit.request('GET /repos/{owner}/{repo}/tarball/{ref}', {
     owner: input.owner, repo: input.repo, ref: input.sha,
     request: { parseSuccessResponseBody: false, ...(input.signal ? { signal: input.signal } : {}) },
@@ -26,5 +26,5 @@ export async function downloadSource(
     await body.cancel().catch(() => undefined);
     throw new SourceLimitError(`source archive is ${announced} bytes, over the ${input.limits.maxBytes}-byte limit (SOURCE_MAX_BYTES)`);
   }
-  return readSourceArchive(Readable.fromWeb(body), input.limits);
+  return Readable.fromWeb(body);
 }

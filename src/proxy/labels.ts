@@ -39,14 +39,18 @@ export class OwnerTokens {
     Object.freeze(this);
   }
 
-  /** The labels an object of `kind` created through the proxy carries (and an owned one must show). */
+  /**
+   * The labels an object of `kind` created through the proxy carries (and an owned one must show).
+   * Images get the token alone: the classic builder turns every forced label into one more build
+   * step, and the managed label proves nothing anyway (the worker writes it in the Dockerfile).
+   */
   labels(kind: OwnerKind): Record<string, string> {
-    return { [OWNER_LABEL]: OWNER_VALUE, [OWNER_TOKEN_LABEL]: this[kind] };
+    return kind === 'image' ? { [OWNER_TOKEN_LABEL]: this.image } : { [OWNER_LABEL]: OWNER_VALUE, [OWNER_TOKEN_LABEL]: this.object };
   }
 
   /** `label=` filter values that select exactly the owned objects of `kind` (Docker ANDs them). */
   filters(kind: OwnerKind): string[] {
-    return [OWNER_FILTER, `${OWNER_TOKEN_LABEL}=${this[kind]}`];
+    return Object.entries(this.labels(kind)).map(([k, v]) => `${k}=${v}`);
   }
 
   /** Returns `labels` with the ownership labels of `kind` set, overriding any value the client sent. */
@@ -56,11 +60,11 @@ export class OwnerTokens {
     return Object.assign(out, this.labels(kind));
   }
 
-  /** True only when `labels` carry the managed label and this proxy's token of `kind`. */
+  /** True only when `labels` carry every ownership label of `kind` (above all this proxy's token). */
   owns(labels: unknown, kind: OwnerKind): boolean {
     if (typeof labels !== 'object' || labels === null) return false;
     const l = labels as Record<string, unknown>;
-    return l[OWNER_LABEL] === OWNER_VALUE && l[OWNER_TOKEN_LABEL] === this[kind];
+    return Object.entries(this.labels(kind)).every(([k, v]) => l[k] === v);
   }
 
   toJSON(): string {

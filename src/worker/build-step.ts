@@ -1,11 +1,15 @@
+import type { Readable } from 'node:stream';
 import type { Config } from '../config/load-config.js';
-import { parseRepoConfig, REPO_CONFIG_FILE, type RepoConfig } from '../config/repo-config.js';
+import { parseRepoConfig, REPO_CONFIG_FILE, REPO_CONFIG_MAX_BYTES, RepoConfigError, type RepoConfig } from '../config/repo-config.js';
 import { BuildError, type DockerEngine } from '../docker/engine.js';
 import { environmentLabel } from '../docker/hostname.js';
 import { ownershipLabels, type DeploymentIdentity } from '../docker/labels.js';
-import { packContext, sourceFile, type SourceEntry } from '../github/build-context.js';
+import { SourceError } from '../github/build-context.js';
 import type { GitHubClient } from '../github/client.js';
-import { downloadSource } from '../github/tarball.js';
+import { BUILD_DOCKERFILE, contextStream } from '../github/context-stream.js';
+import { labelInstruction } from '../github/dockerfile-append.js';
+import { FileTooLargeError, readRepoFile } from '../github/repo-file.js';
+import { openTarball } from '../github/tarball.js';
 import type { DeployJobData } from '../queue/job-types.js';
 import { DeployTimeoutError, dockerMessage } from './deploy-errors.js';
 import type { DeployLog } from './deploy-log.js';
@@ -15,55 +19,78 @@ export function imageTag(data: Pick<DeployJobData, 'owner' | 'repo' | 'sha'>): s
   return `helvetia/${environmentLabel(data.owner, data.repo, 'production')}:${data.sha}`;
 }
 
-/** Downloads exactly `data.sha` through the GitHub API and reads its .helvetia.yml (at that commit). */
-export async function sourceStep(input: { data: DeployJobData; octokit: GitHubClient; config: Config; log: DeployLog; signal?: AbortSignal }): Promise<{ entries: SourceEntry[]; repoConfig: RepoConfig }> {
+const DOCKERIGNORE_MAX_BYTES = 256 * 1024;
+
+export interface Source {
+  repoConfig: RepoConfig;
+  /** The build context's .dockerignore at the commit, if it has one. */
+  dockerignore: string | undefined;
+}
+
+/** Reads .helvetia.yml and the context's .dockerignore at exactly `data.sha`, without downloading the repository. */
+export async function sourceStep(input: { data: DeployJobData; octokit: GitHubClient; config: Config; log: DeployLog; signal?: AbortSignal }): Promise<Source> {
   const { data, config, log } = input;
-  log.step(`fetching ${data.repository}@${data.sha} through the GitHub API`);
-  const limits = { maxBytes: config.SOURCE_MAX_BYTES, maxInflatedBytes: config.SOURCE_MAX_INFLATED_BYTES, maxEntries: config.SOURCE_MAX_ENTRIES };
-  const entries = await downloadSource(input.octokit, { owner: data.owner, repo: data.repo, sha: data.sha, limits, signal: input.signal });
-  const text = sourceFile(entries, REPO_CONFIG_FILE);
+  const file = (path: string, maxBytes: number) => readRepoFile(input.octokit, { owner: data.owner, repo: data.repo, path, ref: data.sha, maxBytes, signal: input.signal });
+  // Fetched alongside: the root's .dockerignore is the one most contexts use.
+  const rootIgnore = file('.dockerignore', DOCKERIGNORE_MAX_BYTES);
+  rootIgnore.catch(() => undefined);
+  const text = await file(REPO_CONFIG_FILE, REPO_CONFIG_MAX_BYTES).catch((error: unknown) => {
+    throw error instanceof FileTooLargeError ? new RepoConfigError(`${REPO_CONFIG_FILE} is over the ${REPO_CONFIG_MAX_BYTES}-byte limit`) : error;
+  });
   const repoConfig = parseRepoConfig(text, {
     memoryMb: config.RUN_MEMORY_MB, cpus: config.RUN_CPUS, port: config.CONTAINER_PORT, serviceCapAdd: config.SERVICE_CAP_ADD_ALLOWED, serviceImages: config.SERVICE_IMAGES,
   });
   log.step(text === undefined ? `no ${REPO_CONFIG_FILE}: using defaults` : `read ${REPO_CONFIG_FILE}`);
-  return { entries, repoConfig };
+  const contextDir = repoConfig.context.replace(/^\.\/?/, '').replace(/\/$/, '');
+  const dockerignore = await (contextDir === '' ? rootIgnore : file(`${contextDir}/.dockerignore`, DOCKERIGNORE_MAX_BYTES));
+  return { repoConfig, dockerignore };
 }
 
-/** Builds the image with the Docker engine under memory/CPU limits and a timeout. */
+/**
+ * Builds the image of exactly `data.sha` with the Docker engine under memory/CPU/pids limits and a
+ * timeout: the tarball streams from GitHub through contextStream into /build, never whole in memory.
+ */
 export async function buildStep(input: {
   data: DeployJobData;
   identity: DeploymentIdentity;
-  entries: SourceEntry[];
-  repoConfig: RepoConfig;
+  source: Source;
+  octokit: GitHubClient;
   engine: DockerEngine;
   config: Config;
   log: DeployLog;
   signal: AbortSignal;
 }): Promise<{ image: string; buildMs: number }> {
-  const { config, log, repoConfig } = input;
-  const context = await packContext(input.entries, repoConfig.context);
-  const image = imageTag(input.data);
+  const { config, log, data } = input;
+  const { repoConfig } = input.source;
+  const image = imageTag(data);
   log.step(`building ${image} from ${repoConfig.context}/${repoConfig.dockerfile} (${config.BUILD_MEMORY_MB} MB, ${config.BUILD_CPUS} CPU${config.BUILD_PIDS_LIMIT ? `, ${config.BUILD_PIDS_LIMIT} processes per step` : ''}, timeout ${config.BUILD_TIMEOUT_SECONDS}s)`);
   const timeout = AbortSignal.timeout(config.BUILD_TIMEOUT_SECONDS * 1000);
   const signal = AbortSignal.any([timeout, input.signal]);
   const started = Date.now();
+  let sourceFailure: SourceError | undefined;
+  let context: Readable | undefined;
   try {
+    const limits = { maxBytes: config.SOURCE_MAX_BYTES, maxInflatedBytes: config.SOURCE_MAX_INFLATED_BYTES, maxEntries: config.SOURCE_MAX_ENTRIES };
+    const tarball = await openTarball(input.octokit, { owner: data.owner, repo: data.repo, sha: data.sha, limits, signal });
+    context = contextStream(tarball, {
+      directory: repoConfig.context, dockerfile: repoConfig.dockerfile, dockerignore: input.source.dockerignore, limits,
+      // One LABEL step for all of them; the proxy adds its ownership token as one more.
+      appendToDockerfile: labelInstruction(ownershipLabels(input.identity, 'image')),
+    });
+    context.on('error', (error) => {
+      if (error instanceof SourceError) sourceFailure = error;
+    });
     await input.engine.build(
-      {
-        context,
-        tag: image,
-        dockerfile: repoConfig.dockerfile,
-        labels: ownershipLabels(input.identity, 'image'),
-        memoryBytes: config.BUILD_MEMORY_MB * 1024 * 1024,
-        cpus: config.BUILD_CPUS,
-        pidsLimit: config.BUILD_PIDS_LIMIT || undefined,
-        signal,
-      },
+      { context, tag: image, dockerfile: BUILD_DOCKERFILE, memoryBytes: config.BUILD_MEMORY_MB * 1024 * 1024, cpus: config.BUILD_CPUS, pidsLimit: config.BUILD_PIDS_LIMIT || undefined, signal },
       (line) => log.build(line),
     );
   } catch (error) {
+    context?.destroy();
     if (input.signal.aborted) throw input.signal.reason;
     if (timeout.aborted) throw new DeployTimeoutError(`the build did not finish within ${config.BUILD_TIMEOUT_SECONDS}s`);
+    // The builder only sees a context cut short: the reason is the archive's.
+    if (sourceFailure) throw sourceFailure;
+    if (error instanceof SourceError) throw error;
     if (error instanceof BuildError && /non-zero code: 137\b/.test(error.message)) {
       throw new BuildError(`${error.message} (killed: most likely the build went over its memory limit of ${config.BUILD_MEMORY_MB} MB)`);
     }

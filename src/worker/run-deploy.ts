@@ -141,7 +141,8 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
   logger.info('deploy started');
   log.step(`deploying ${data.repository}@${data.sha} to ${data.environment} (attempt ${job.attemptsMade + 1})${gate.approvedBy ? `, approved by @${gate.approvedBy}` : ''}${data.reason ? `: ${data.reason}` : ''}`);
   try {
-    const { entries, repoConfig } = await sourceStep({ data, octokit, config: deps.config, log, signal: cancel.signal });
+    const source = await sourceStep({ data, octokit, config: deps.config, log, signal: cancel.signal });
+    const { repoConfig } = source;
     if (data.pullRequest !== undefined && !repoConfig.previews) {
       const reason = 'Previews are turned off in .helvetia.yml (previews: false).';
       log.step(reason);
@@ -159,7 +160,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     log.addSecrets(Object.values(secrets.env));
     log.step(`secrets: ${secretsRow(secrets)[1]}`);
     await assertLatest();
-    const { image, buildMs } = await buildStep({ data, identity, entries, repoConfig, engine: deps.engine, config: deps.config, log, signal: cancel.signal });
+    const { image, buildMs } = await buildStep({ data, identity, source, octokit, engine: deps.engine, config: deps.config, log, signal: cancel.signal });
     await assertLatest();
     const ready = await environmentStep({
       identity, repositoryId, image, repoConfig, secretEnv: secrets.env, store: deps.secrets?.store, state: deps.state, engine: deps.engine, config: deps.config, log, signal: cancel.signal,

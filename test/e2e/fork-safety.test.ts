@@ -191,7 +191,7 @@ describe('fork code never reaches production, end to end (app, worker and proxy 
     expect((await send('push', pushPayload({ owner: OWNER, repo: REPO, sha: yml, installationId: INSTALLATION }))).status).toBe(200);
     const invalid = await concluded(yml, 'failure');
     expect(invalid.state.output.title).toBe('Invalid .helvetia.yml');
-    expect(invalid.state.output.summary).toMatch(/\.helvetia\.yml is \d+ bytes, over the 65536-byte limit/);
+    expect(invalid.state.output.summary).toMatch(/\.helvetia\.yml is over the 65536-byte limit/);
     // Production still runs its last good commit.
     expect(await serve(`${REPO}--${OWNER}`)).toBe('production v1');
   });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { githubTarball } from './tarball.js';
+import { filesOfTarball, githubTarball } from './tarball.js';
 import { repoId } from './webhooks.js';
 
 export interface RecordedCall {
@@ -151,6 +151,18 @@ export class GitHubDouble {
     if ((m = path.match(/^\/api\/v3\/repos\/([^/]+)\/([^/]+)$/)) && req.method === 'GET') {
       const full = `${m[1]}/${m[2]}`;
       return { status: 200, body: { id: repoId(full), name: m[2], full_name: full, owner: { login: m[1] }, default_branch: 'master' } };
+    }
+    // The contents API, raw (what the bot asks for): a file's bytes, a folder's listing as JSON, or 404.
+    if ((m = path.match(/^\/api\/v3\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/)) && req.method === 'GET') {
+      const ref = new URL(req.url ?? '/', 'http://x').searchParams.get('ref') ?? '';
+      const file = decodeURIComponent(m[3]!);
+      const raw = this.archives.get(`${m[1]}/${m[2]}@${ref}`);
+      const files = raw ? await filesOfTarball(raw) : this.sources.get(`${m[1]}/${m[2]}@${ref}`);
+      if (!files) return { status: 404, body: { message: 'No commit found for the ref' } };
+      if (files[file] !== undefined) return { status: 200, body: Buffer.from(files[file]), headers: { 'content-type': 'application/vnd.github.raw; charset=utf-8' } };
+      const listing = Object.keys(files).filter((f) => f.startsWith(`${file}/`));
+      if (listing.length) return { status: 200, body: listing.map((f) => ({ name: f.slice(file.length + 1), path: f, type: 'file' })) };
+      return { status: 404, body: { message: 'Not Found' } };
     }
     if ((m = path.match(/^\/api\/v3\/repos\/([^/]+)\/([^/]+)\/tarball\/(.+)$/))) {
       return { status: 302, headers: { location: `http://${this.host}/_codeload/${m[1]}/${m[2]}/legacy.tar.gz/${m[3]}` } };

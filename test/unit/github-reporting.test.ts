@@ -4,8 +4,9 @@ import { createLogger } from '../../src/logger.js';
 import { GitHubApp } from '../../src/github/client.js';
 import { completeCheck, createQueuedCheck, startCheck } from '../../src/github/checks.js';
 import { createDeployment, setDeploymentStatus } from '../../src/github/deployments.js';
-import { downloadSource } from '../../src/github/tarball.js';
-import { packContext, sourceFile } from '../../src/github/build-context.js';
+import { openTarball } from '../../src/github/tarball.js';
+import { contextStream } from '../../src/github/context-stream.js';
+import { FileTooLargeError, readRepoFile } from '../../src/github/repo-file.js';
 import { TEST_PRIVATE_KEY } from '../helpers/env.js';
 import { githubTarball } from '../helpers/tarball.js';
 import { Reporter } from '../../src/worker/reporter.js';
@@ -103,20 +104,18 @@ describe('GitHub reporting (nock)', () => {
     await expect(createDeployment(octokit, { owner: 'o', repo: 'r', sha: 'f', environment: 'production', description: 'd' })).rejects.toThrow(/did not create a deployment/);
   });
 
-  it('downloads the tarball of the exact sha through the 302 and strips the top folder', async () => {
+  it('downloads the tarball of the exact sha through the 302 and streams it into a context without the top folder', async () => {
     const archive = await githubTarball('o', 'r', 'c0ffee'.padEnd(40, '0'), { Dockerfile: 'FROM x\n', '.helvetia.yml': 'port: 3000\n', 'src/a.txt': 'a' });
     const scope = nock(API)
       .post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
       .get(`/repos/o/r/tarball/${'c0ffee'.padEnd(40, '0')}`).reply(302, undefined, { location: 'https://codeload.github.com/o/r/legacy.tar.gz/c0ffee' });
     const codeload = nock('https://codeload.github.com').get('/o/r/legacy.tar.gz/c0ffee').reply(200, archive, { 'content-type': 'application/x-gzip' });
     const { octokit } = await app().installation(9);
-    const entries = await downloadSource(octokit, { owner: 'o', repo: 'r', sha: 'c0ffee'.padEnd(40, '0'), limits: { maxBytes: 1e6, maxInflatedBytes: 1e7, maxEntries: 100 } });
-    expect(sourceFile(entries, '.helvetia.yml')).toBe('port: 3000\n');
-    const context = { tar: await packContext(entries) };
+    const limits = { maxBytes: 1e6, maxInflatedBytes: 1e7, maxEntries: 100 };
+    const tarball = await openTarball(octokit, { owner: 'o', repo: 'r', sha: 'c0ffee'.padEnd(40, '0'), limits });
     const { default: tar } = await import('tar-stream');
     const names: string[] = [];
-    const { Readable } = await import('node:stream');
-    for await (const entry of Readable.from([context.tar]).pipe(tar.extract())) {
+    for await (const entry of contextStream(tarball, { directory: '.', dockerfile: 'Dockerfile', appendToDockerfile: 'LABEL "a"="b"', limits }).pipe(tar.extract())) {
       names.push(entry.header.name);
       entry.resume();
     }
@@ -124,11 +123,27 @@ describe('GitHub reporting (nock)', () => {
     expect(scope.isDone() && codeload.isDone()).toBe(true);
   });
 
+  it('reads one file of the exact commit through the contents API (raw), undefined when absent, refused past its limit', async () => {
+    const tokens = nock(API).post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() });
+    const scope = nock(API, { reqheaders: { accept: 'application/vnd.github.v3.raw' } })
+      .get('/repos/o/r/contents/.helvetia.yml').query({ ref: 'abc' }).reply(200, 'port: 3000\n', { 'content-type': 'application/vnd.github.raw' })
+      .get('/repos/o/r/contents/.dockerignore').query({ ref: 'abc' }).reply(404, { message: 'Not Found' })
+      .get('/repos/o/r/contents/big').query({ ref: 'abc' }).reply(200, 'x'.repeat(5000), { 'content-type': 'application/vnd.github.raw' })
+      .get('/repos/o/r/contents/dir').query({ ref: 'abc' }).reply(200, [{ name: 'a' }]);
+    const { octokit } = await app().installation(9);
+    const read = (path: string) => readRepoFile(octokit, { owner: 'o', repo: 'r', path, ref: 'abc', maxBytes: 1000 });
+    expect(await read('.helvetia.yml')).toBe('port: 3000\n');
+    expect(await read('.dockerignore')).toBeUndefined();
+    await expect(read('big')).rejects.toThrow(FileTooLargeError);
+    await expect(read('dir')).rejects.toThrow('dir is not a file');
+    expect(scope.isDone() && tokens.isDone()).toBe(true);
+  });
+
   it('refuses an archive whose announced size is over the limit before reading it', async () => {
     const scope = nock(API).post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
       .get('/repos/o/r/tarball/s').reply(200, Buffer.alloc(2000), { 'content-type': 'application/x-gzip', 'content-length': '2000' });
     const { octokit } = await app().installation(9);
-    await expect(downloadSource(octokit, { owner: 'o', repo: 'r', sha: 's', limits: { maxBytes: 1000, maxInflatedBytes: 1e6, maxEntries: 10 } })).rejects.toThrow(
+    await expect(openTarball(octokit, { owner: 'o', repo: 'r', sha: 's', limits: { maxBytes: 1000, maxInflatedBytes: 1e6, maxEntries: 10 } })).rejects.toThrow(
       'source archive is 2000 bytes, over the 1000-byte limit (SOURCE_MAX_BYTES)',
     );
     expect(scope.isDone()).toBe(true);
@@ -143,7 +158,10 @@ describe('GitHub reporting (nock)', () => {
     const scope = nock(API).post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
       .get('/repos/o/r/tarball/s').reply(200, () => Readable.from(chunks), { 'content-type': 'application/x-gzip' });
     const { octokit } = await app().installation(9);
-    await expect(downloadSource(octokit, { owner: 'o', repo: 'r', sha: 's', limits: { maxBytes: 100_000, maxInflatedBytes: 1e9, maxEntries: 10 } })).rejects.toThrow(
+    const limits = { maxBytes: 100_000, maxInflatedBytes: 1e9, maxEntries: 10 };
+    const tarball = await openTarball(octokit, { owner: 'o', repo: 'r', sha: 's', limits });
+    const context = contextStream(tarball, { directory: '.', dockerfile: 'Dockerfile', appendToDockerfile: '', limits });
+    await expect(new Promise((resolve, reject) => context.on('error', reject).on('end', resolve).resume())).rejects.toThrow(
       /^source archive is over the 100000-byte limit \(SOURCE_MAX_BYTES\): \d+ bytes read so far$/,
     );
     expect(scope.isDone()).toBe(true);

@@ -82,7 +82,7 @@ describe('loadProxyConfig', () => {
     expect(other.owner.image).not.toBe(a.owner.image);
     for (const token of [a.owner.object, a.owner.image]) expect(token).not.toContain(SECRET);
     expect(a.owner.labels('object')).toEqual({ [OWNER_LABEL]: 'true', [OWNER_TOKEN_LABEL]: a.owner.object });
-    expect(a.owner.labels('image')).toEqual({ [OWNER_LABEL]: 'true', [OWNER_TOKEN_LABEL]: a.owner.image });
+    expect(a.owner.labels('image')).toEqual({ [OWNER_TOKEN_LABEL]: a.owner.image });
     const shown = `${JSON.stringify(a)} ${inspect(a, { depth: 5 })}`;
     expect(shown).not.toContain(a.owner.object);
     expect(shown).not.toContain(a.owner.image);

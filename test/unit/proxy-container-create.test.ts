@@ -40,8 +40,8 @@ describe('container create policy', () => {
 
   it('a commit makes an image: it gets the image token, over the container\'s own labels and any client value', () => {
     const out = checkCommitConfig(parseStrictJson(`{"Labels":{"cloud.helvetia.owner":"${OWNER.object}","a":"b"}}`), ctx());
-    expect({ ...(out.Labels as object) }).toEqual({ a: 'b', 'cloud.helvetia.managed': 'true', 'cloud.helvetia.owner': OWNER.image });
-    expect({ ...(checkCommitConfig(null, ctx()).Labels as object) }).toEqual({ 'cloud.helvetia.managed': 'true', 'cloud.helvetia.owner': OWNER.image });
+    expect({ ...(out.Labels as object) }).toEqual({ a: 'b', 'cloud.helvetia.owner': OWNER.image });
+    expect({ ...(checkCommitConfig(null, ctx()).Labels as object) }).toEqual({ 'cloud.helvetia.owner': OWNER.image });
   });
 
   it('refuses privileged containers however the key is spelled', () => {
