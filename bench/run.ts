@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { runBuildSpeedBench } from './build-speed-bench.js';
 import { runLatestCommitBench } from './latest-commit-bench.js';
 import { ROOT } from './lib/stack.js';
 import { failedRow, renderTable, type BenchRow } from './lib/table.js';
@@ -20,6 +21,7 @@ import { runWebhookBench } from './webhook-bench.js';
 const SECTIONS: [string, () => Promise<BenchRow[]>][] = [
   ['Webhook ack', runWebhookBench],
   ['Orchestration', runOrchestrationBench],
+  ['Build speed', runBuildSpeedBench],
   ['Latest commit wins', runLatestCommitBench],
   ['Socket proxy', runProxyBench],
   ['Build logs', runLogsBench],

@@ -12,7 +12,7 @@ const beingRemoved = (error: unknown): boolean =>
 export class DockerodeEngine implements DockerEngine {
   constructor(private readonly docker: Docker) {
     // Every call but build (which words its own): socket failures say "Docker daemon", not "ENOENT".
-    const methods = ['imageHealthcheck', 'removeImage', 'listImages', 'createContainer', 'startContainer', 'inspectContainer', 'waitContainer', 'containerLogs', 'stopContainer', 'removeContainer', 'listContainers', 'networkExists', 'disconnectNetwork', 'connectNetwork', 'ping', 'createNetwork', 'removeNetwork', 'createVolume', 'removeVolume', 'listVolumes', 'imageExists', 'getArchive', 'putArchive'] as const;
+    const methods = ['imageHealthcheck', 'removeImage', 'listImages', 'createContainer', 'startContainer', 'inspectContainer', 'waitContainer', 'containerLogs', 'lastExitCode', 'stopContainer', 'removeContainer', 'listContainers', 'networkExists', 'disconnectNetwork', 'connectNetwork', 'ping', 'createNetwork', 'removeNetwork', 'createVolume', 'removeVolume', 'listVolumes', 'imageExists', 'getArchive', 'putArchive'] as const;
     for (const name of methods) {
       const call = (this[name] as (...args: unknown[]) => Promise<unknown>).bind(this);
       Object.assign(this, { [name]: (...args: unknown[]) => call(...args).catch((error: unknown) => Promise.reject(asDockerUnavailable(error, `(${name})`))) });
@@ -70,6 +70,8 @@ export class DockerodeEngine implements DockerEngine {
         restartCount: info.RestartCount,
         oomKilled: info.State.OOMKilled,
         labels: info.Config.Labels ?? {},
+        startedAt: info.State.StartedAt,
+        healthLog: (info.State.Health as { Log?: { ExitCode: number; Output: string; End: string }[] } | undefined)?.Log?.map((l) => ({ exitCode: l.ExitCode, output: l.Output, end: l.End })),
       };
     } catch (error) {
       if (notFound(error)) return undefined;
@@ -85,6 +87,18 @@ export class DockerodeEngine implements DockerEngine {
   async containerLogs(id: string, tail: number): Promise<string> {
     const buffer = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail, follow: false })) as Buffer;
     return demux(buffer);
+  }
+
+  async lastExitCode(id: string, sinceSeconds: number): Promise<number | undefined> {
+    const stream = await this.docker.getEvents({ since: sinceSeconds, until: Math.ceil(Date.now() / 1000), filters: { container: [id], event: ['die'] } });
+    let code: number | undefined;
+    let buffered = '';
+    for await (const chunk of stream) buffered += String(chunk);
+    for (const line of buffered.split('\n').filter(Boolean)) {
+      const value = Number((JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor?.Attributes?.exitCode);
+      if (Number.isInteger(value)) code = value;
+    }
+    return code;
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {

@@ -28,6 +28,16 @@ export interface ContainerState {
   restartCount: number;
   oomKilled: boolean;
   labels: Record<string, string>;
+  /** When it (last) started, ISO time. */
+  startedAt?: string;
+  /** The last HEALTHCHECK runs Docker kept (State.Health.Log), oldest first. */
+  healthLog?: HealthCheckRun[];
+}
+
+export interface HealthCheckRun {
+  exitCode: number;
+  output: string;
+  end: string;
 }
 
 export interface ContainerSummary {
@@ -81,6 +91,8 @@ export interface DockerEngine {
   /** Resolves with the exit code once the container stops. */
   waitContainer(id: string): Promise<number>;
   containerLogs(id: string, tail: number): Promise<string>;
+  /** The exit code of the container's last `die` event since `sinceSeconds` (Unix time): a restarted container's State shows 0. */
+  lastExitCode(id: string, sinceSeconds: number): Promise<number | undefined>;
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
   listContainers(labelFilters: string[]): Promise<ContainerSummary[]>;

@@ -1,5 +1,6 @@
 import type { DockerEngine } from '../docker/engine.js';
 import { LABEL } from '../docker/labels.js';
+import { deadReason, waitDockerHealthy } from '../docker/readiness.js';
 import type { ServiceConfig } from './service-schema.js';
 import { tcpProbeSpec } from './service-spec.js';
 import { ServiceError } from './service-env.js';
@@ -7,12 +8,10 @@ import { ServiceError } from './service-env.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function assertRunning(engine: DockerEngine, id: string, name: string): Promise<void> {
-  const state = await engine.inspectContainer(id);
-  if (!state || !state.running || state.restartCount > 0) {
-    const tail = state ? (await engine.containerLogs(id, 20).catch(() => '')).trim().split('\n').slice(-5).join(' | ') : '';
-    throw new ServiceError(`service ${name} exited${state ? ` with code ${state.exitCode}` : ''}${tail ? `: ${tail}` : ''}`);
-  }
-  if (state.health === 'unhealthy') throw new ServiceError(`service ${name}: its healthcheck reports unhealthy`);
+  const { reason, state } = await deadReason(engine, id);
+  if (!reason) return;
+  const tail = state ? (await engine.containerLogs(id, 20).catch(() => '')).trim().split('\n').slice(-5).join(' | ') : '';
+  throw new ServiceError(`service ${name}: ${reason}${tail ? `: ${tail}` : ''}`);
 }
 
 /**
@@ -25,13 +24,11 @@ export async function waitServiceReady(
 ): Promise<void> {
   const deadline = Date.now() + input.timeoutMs;
   if (input.service.healthcheck) {
-    for (;;) {
-      input.signal.throwIfAborted();
-      await assertRunning(engine, input.containerId, input.name);
-      if ((await engine.inspectContainer(input.containerId))?.health === 'healthy') return;
-      if (Date.now() > deadline) throw new ServiceError(`service ${input.name} was not healthy after ${input.timeoutMs / 1000}s`);
-      await sleep(250);
-    }
+    await waitDockerHealthy(engine, input.containerId, {
+      deadline, signal: input.signal,
+      fail: (reason) => new ServiceError(reason.startsWith('its HEALTHCHECK') ? `service ${input.name} was not healthy after ${input.timeoutMs / 1000}s: ${reason}` : `service ${input.name}: ${reason}`),
+    });
+    return;
   }
   const probeId = await engine.createContainer(
     tcpProbeSpec({

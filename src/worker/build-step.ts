@@ -21,6 +21,10 @@ export function imageTag(data: Pick<DeployJobData, 'owner' | 'repo' | 'sha'>): s
 
 const DOCKERIGNORE_MAX_BYTES = 256 * 1024;
 
+/** The proxy's image ownership token shows in the builder's output (its LABEL step): never in a build log. */
+const OWNER_TOKEN = /(cloud\.helvetia\.owner=)[0-9a-f]{64}/g;
+export const maskOwnerToken = (line: string): string => line.replace(OWNER_TOKEN, '$1[proxy owner token]');
+
 export interface Source {
   repoConfig: RepoConfig;
   /** The build context's .dockerignore at the commit, if it has one. */
@@ -82,7 +86,7 @@ export async function buildStep(input: {
     });
     await input.engine.build(
       { context, tag: image, dockerfile: BUILD_DOCKERFILE, memoryBytes: config.BUILD_MEMORY_MB * 1024 * 1024, cpus: config.BUILD_CPUS, pidsLimit: config.BUILD_PIDS_LIMIT || undefined, signal },
-      (line) => log.build(line),
+      (line) => log.build(maskOwnerToken(line)),
     );
   } catch (error) {
     context?.destroy();

@@ -1,6 +1,7 @@
 import type { DockerEngine } from '../docker/engine.js';
 import { probeContainerSpec } from '../docker/container-spec.js';
 import { LABEL } from '../docker/labels.js';
+import { deadReason, waitDockerHealthy } from '../docker/readiness.js';
 
 export class UnhealthyError extends Error {
   override readonly name = 'UnhealthyError';
@@ -19,37 +20,28 @@ export interface HealthOptions {
   onStep: (message: string) => void;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
-
-/** Fails fast when the container died or is crash-looping. */
+/** Fails fast when the container died or is crash-looping (an unhealthy status alone is not fatal). */
 async function assertAlive(engine: DockerEngine, id: string): Promise<void> {
-  const state = await engine.inspectContainer(id);
-  if (!state) throw new UnhealthyError('the container disappeared');
-  if (state.oomKilled) throw new UnhealthyError('the container was killed for exceeding its memory limit');
-  if (!state.running || state.restartCount > 0) {
-    throw new UnhealthyError(`the container exited with code ${state.exitCode}${state.restartCount ? ` and restarted ${state.restartCount} time(s)` : ''}`);
-  }
-  if (state.health === 'unhealthy') throw new UnhealthyError('Docker reports the container unhealthy (HEALTHCHECK failed)');
+  const { reason } = await deadReason(engine, id);
+  if (reason) throw new UnhealthyError(reason);
 }
 
 /**
- * Waits until the new container is healthy: by Docker's HEALTHCHECK when the image has one,
- * otherwise by an HTTP probe run from a container on the same network (never from the host).
+ * Waits until the new container is ready: by Docker's HEALTHCHECK when the image has one (failing
+ * checks count as "not ready yet" until the deadline), otherwise by an HTTP probe run from a
+ * container on the same network (never from the host). A container that exits, restarts or is
+ * OOM-killed fails at once.
  */
 export async function waitHealthy(engine: DockerEngine, image: string, opts: HealthOptions): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   if (await engine.imageHealthcheck(image)) {
     opts.onStep('waiting for the image HEALTHCHECK to report healthy');
-    for (;;) {
-      await assertAlive(engine, opts.containerId);
-      if ((await engine.inspectContainer(opts.containerId))?.health === 'healthy') return;
-      if (Date.now() > deadline) throw new UnhealthyError(`not healthy after ${opts.timeoutMs / 1000}s`);
-      await sleep(250, opts.signal);
-    }
+    await waitDockerHealthy(engine, opts.containerId, {
+      deadline, signal: opts.signal,
+      fail: (reason) => new UnhealthyError(`${reason.startsWith('its HEALTHCHECK') ? `not healthy after ${opts.timeoutMs / 1000}s: ` : ''}${reason}`),
+      onHealthLog: (lines) => lines.forEach((line) => opts.onStep(`health check ${line}`)),
+    });
+    return;
   }
   opts.onStep(`probing http://${opts.containerName}:${opts.port}${opts.path} from inside ${opts.network}`);
   // A worker that died mid-probe left its probe behind, and reconcile spares in-flight jobs: the

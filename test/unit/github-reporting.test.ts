@@ -119,7 +119,7 @@ describe('GitHub reporting (nock)', () => {
       names.push(entry.header.name);
       entry.resume();
     }
-    expect(names.sort()).toEqual(['.helvetia.yml', 'Dockerfile', 'src/a.txt']);
+    expect(names.sort()).toEqual(['.dockerignore', '.helvetia-build.Dockerfile', '.helvetia.yml', 'Dockerfile', 'src/a.txt']);
     expect(scope.isDone() && codeload.isDone()).toBe(true);
   });
 

@@ -1,0 +1,164 @@
+/**
+ * Build speed (issue: push to serving as fast as the Docker engine allows). Side by side in one
+ * run, for two apps (test/helpers/site-fixtures.ts), each commit changing one file:
+ * - by hand: `docker build` of the same files with the same engine and builder, `docker rm -f` of
+ *   the previous container, `docker run`, until the new page answers;
+ * - helvetia: a signed push webhook → the new page answers at the app's network alias, with the
+ *   worker behind `helvetia proxy` as in docker-compose.yml. Also push → check run green.
+ * "Answers" is seen the same way for both: a poller container on the edge network requests the
+ * page every 50 ms and dockerd timestamps its output lines. Then a 200 MB source tarball: worker
+ * RSS growth and its longest event-loop stall (prom-client's monitor) during that deploy.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import type Docker from 'dockerode';
+import { multiStageApp, staticSite } from '../test/helpers/site-fixtures.js';
+import { startProxyProcess, type ProxyProcess } from '../test/helpers/proxy-process.js';
+import { startCli } from '../test/helpers/processes.js';
+import { pushPayload } from '../test/helpers/webhooks.js';
+import { BENCH_INSTALLATION, BENCH_OWNER, BenchStack, randomSha, sleep, waitUntil } from './lib/stack.js';
+import { fmt, median } from './lib/stats.js';
+import { ratio, type BenchRow } from './lib/table.js';
+
+const run = promisify(execFile);
+const G = 'Build speed';
+const ROUNDS = 5;
+
+type Fixture = { name: string; files: (body: string) => Record<string, string> };
+const FIXTURES: Fixture[] = [
+  { name: 'six-instruction static site', files: (body) => staticSite(body) },
+  { name: 'multi-stage app (16 instructions)', files: (body) => multiStageApp(body) },
+];
+
+/** A container on the edge network requesting http://<alias>:8080/ every 50 ms; resolves when `body` answers (dockerd's clock). */
+async function whenServed(docker: Docker, network: string, alias: string, body: string, label: Record<string, string>, timeoutMs = 120_000): Promise<number> {
+  const poller = await docker.createContainer({
+    Image: 'helvetia-base:latest', Labels: label, Cmd: ['sh', '-c', `while :; do wget -q -T 1 -O- http://${alias}:8080/ 2>/dev/null || echo -; sleep 0.05; done`],
+    HostConfig: { NetworkMode: network, AutoRemove: false },
+  });
+  await poller.start();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const raw = (await poller.logs({ stdout: true, timestamps: true })) as unknown as Buffer;
+      const text = raw.toString('utf8').replace(/[\x00-\x08]/g, '');
+      const hit = text.split('\n').find((line) => line.includes(body));
+      if (hit) return Date.parse(/(\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(hit)![1]!);
+      if (Date.now() > deadline) throw new Error(`${alias} never answered "${body}"`);
+      await sleep(100);
+    }
+  } finally {
+    await poller.remove({ force: true });
+  }
+}
+
+function writeFiles(dir: string, files: Record<string, string>): void {
+  rmSync(dir, { recursive: true, force: true });
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content, { mode: path.endsWith('.sh') ? 0o755 : 0o644 });
+  }
+}
+
+async function byHand(stack: BenchStack, fixture: Fixture, dir: string, round: number): Promise<number> {
+  const body = `by hand ${round} ${randomBytes(3).toString('hex')}`;
+  writeFiles(dir, fixture.files(body));
+  const name = `${stack.prefix}-hand`;
+  const tag = `${stack.prefix}-hand:${round}`;
+  const served = whenServed(stack.docker, stack.network, name, body, { 'hvbench.tmp': stack.prefix });
+  const t0 = Date.now();
+  await run('docker', ['build', '-q', '--label', `hvbench.tmp=${stack.prefix}`, '-t', tag, dir], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+  await run('docker', ['rm', '-f', name]);
+  await run('docker', ['run', '-d', '--name', name, '--network', stack.network, '--label', `hvbench.tmp=${stack.prefix}`, tag]);
+  return (await served) - t0;
+}
+
+async function byBot(stack: BenchStack, fixture: Fixture, repo: string, round: number): Promise<{ serving: number; green: number }> {
+  const body = `helvetia ${round} ${randomBytes(3).toString('hex')}`;
+  const sha = randomSha();
+  stack.github.addCommit(BENCH_OWNER, repo, sha, fixture.files(body));
+  const served = whenServed(stack.docker, stack.network, `${repo}--${BENCH_OWNER}`, body, { 'hvbench.tmp': stack.prefix });
+  const t0 = Date.now();
+  const answer = await stack.send('push', pushPayload({ owner: BENCH_OWNER, repo, sha, installationId: BENCH_INSTALLATION }));
+  if (answer.status !== 200) throw new Error(`push answered ${answer.status}`);
+  const check = await waitUntil(`check of ${sha.slice(0, 7)}`, () => stack.concluded(sha), 120_000, 25);
+  if (check.body?.conclusion !== 'success') throw new Error(`deploy concluded ${check.body?.conclusion}: ${check.body?.output?.summary ?? ''}`);
+  const serving = (await served) - t0;
+  await stack.github.waitQuiet(1_500, 30_000);
+  return { serving, green: stack.received.get(check)! - t0 };
+}
+
+async function bigTarball(stack: BenchStack, worker: { pid: number }, metricsUrl: string): Promise<{ rssGrowthMb: number; stallMs: number; seconds: number }> {
+  const repo = `big-${randomBytes(2).toString('hex')}`;
+  const sha = randomSha();
+  // Incompressible: 200 MB over the wire, 200 MB into the context (not into the image).
+  const files = { ...staticSite('big one'), ...Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`data/blob-${i}.bin`, randomBytes(5 * 1024 * 1024).toString('base64')])) };
+  stack.github.addCommit(BENCH_OWNER, repo, sha, files);
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${worker.pid}/status`, 'utf8'))![1]) / 1024;
+  const scrapeStall = async () => Number(/^helvetia_worker_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(await (await fetch(metricsUrl)).text())?.[1] ?? NaN) * 1000;
+  await scrapeStall(); // resets the monitor's window
+  const before = rss();
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, rss())), 20);
+  const t0 = Date.now();
+  try {
+    await stack.send('push', pushPayload({ owner: BENCH_OWNER, repo, sha, installationId: BENCH_INSTALLATION }));
+    const check = await waitUntil('the 200 MB deploy', () => stack.concluded(sha), 300_000, 100);
+    if (check.body?.conclusion !== 'success') throw new Error(`200 MB deploy concluded ${check.body?.conclusion}: ${check.body?.output?.summary ?? ''}`);
+  } finally {
+    clearInterval(sampler);
+  }
+  return { rssGrowthMb: peak - before, stallMs: await scrapeStall(), seconds: (Date.now() - t0) / 1000 };
+}
+
+export async function runBuildSpeedBench(): Promise<BenchRow[]> {
+  const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const stack = new BenchStack({ name: 'build', env: { WORKER_METRICS_PORT: String(metricsPort), BUILD_PIDS_LIMIT: '512', SOURCE_MAX_BYTES: String(400 * 1024 * 1024), SOURCE_MAX_INFLATED_BYTES: String(800 * 1024 * 1024) } });
+  const dir = mkdtempSync(join(tmpdir(), 'hvbench-hand-'));
+  let proxy: ProxyProcess | undefined;
+  const rows: BenchRow[] = [];
+  try {
+    await stack.start({ worker: false });
+    proxy = await startProxyProcess({ EDGE_NETWORK: stack.network });
+    stack.worker = startCli(['worker'], { ...stack.env, DOCKER_HOST: proxy.dockerHost });
+    for (const fixture of FIXTURES) {
+      const repo = `speed-${randomBytes(2).toString('hex')}`;
+      const hand: number[] = [];
+      const bot: number[] = [];
+      const green: number[] = [];
+      for (let round = 0; round <= ROUNDS; round++) {
+        // Alternating who goes first; round 0 warms both up (base layers, dependency install).
+        const order = round % 2 === 0 ? (['hand', 'bot'] as const) : (['bot', 'hand'] as const);
+        for (const who of order) {
+          if (who === 'hand') {
+            const ms = await byHand(stack, fixture, dir, round);
+            if (round > 0) hand.push(ms);
+          } else {
+            const r = await byBot(stack, fixture, repo, round);
+            if (round > 0) bot.push(r.serving), green.push(r.green);
+          }
+        }
+      }
+      const [h, b, g] = [median(hand), median(bot), median(green)];
+      rows.push(
+        { group: G, metric: `push → serving, ${fixture.name} (median of ${ROUNDS}; one changed file per commit)`, ours: `${fmt(b, 0)} ms`, baseline: `docker build + rm + run by hand: ${fmt(h, 0)} ms`, ratio: ratio(b, h), target: '≤ 1.15×', met: b <= h * 1.15 },
+        { group: G, metric: `push → check run green, ${fixture.name} (median)`, ours: `${fmt(g, 0)} ms (serving + ${fmt(g - b, 0)} ms)`, target: '≤ serving + 1.5 s', met: g - b <= 1500 },
+      );
+    }
+    const big = await bigTarball(stack, { pid: stack.worker.child.pid! }, `http://127.0.0.1:${metricsPort}/metrics`);
+    rows.push({
+      group: G, metric: '200 MB source tarball (incompressible): worker RSS growth · longest event-loop stall · push → green',
+      ours: `${fmt(big.rssGrowthMb, 0)} MB · ${fmt(big.stallMs, 0)} ms · ${fmt(big.seconds, 1)} s`, target: '≤ 64 MB · ≤ 50 ms', met: big.rssGrowthMb <= 64 && big.stallMs <= 50,
+    });
+    return rows;
+  } finally {
+    await run('docker', ['rm', '-f', `${stack.prefix}-hand`]).catch(() => undefined);
+    await proxy?.process.stop();
+    await stack.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
