@@ -32,7 +32,7 @@ export interface CheckRunState {
 export class GitHubDouble {
   readonly calls: RecordedCall[] = [];
   readonly tokens: string[] = [];
-  private readonly sources = new Map<string, Record<string, string>>();
+  private readonly sources = new Map<string, Record<string, string | Buffer>>();
   private readonly archives = new Map<string, Buffer>();
   /** Manifests posted to the app-creation page, by the code GitHub hands back; and the app's key. */
   readonly manifests = new Map<string, { manifest: string; organization?: string }>();
@@ -53,7 +53,7 @@ export class GitHubDouble {
   port = 0;
 
   /** Registers the files of `owner/repo@sha`. */
-  addCommit(owner: string, repo: string, sha: string, files: Record<string, string>): void {
+  addCommit(owner: string, repo: string, sha: string, files: Record<string, string | Buffer>): void {
     this.sources.set(`${owner}/${repo}@${sha}`, files);
   }
 
@@ -159,7 +159,7 @@ export class GitHubDouble {
       const raw = this.archives.get(`${m[1]}/${m[2]}@${ref}`);
       const files = raw ? await filesOfTarball(raw) : this.sources.get(`${m[1]}/${m[2]}@${ref}`);
       if (!files) return { status: 404, body: { message: 'No commit found for the ref' } };
-      if (files[file] !== undefined) return { status: 200, body: Buffer.from(files[file]), headers: { 'content-type': 'application/vnd.github.raw; charset=utf-8' } };
+      if (files[file] !== undefined) return { status: 200, body: Buffer.from(files[file]!), headers: { 'content-type': 'application/vnd.github.raw; charset=utf-8' } };
       const listing = Object.keys(files).filter((f) => f.startsWith(`${file}/`));
       if (listing.length) return { status: 200, body: listing.map((f) => ({ name: f.slice(file.length + 1), path: f, type: 'file' })) };
       return { status: 404, body: { message: 'Not Found' } };

@@ -3,7 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 
 /** A gzipped tarball shaped like GitHub's: every file under `owner-repo-<sha7>/`. */
-export async function githubTarball(owner: string, repo: string, sha: string, files: Record<string, string>): Promise<Buffer> {
+export async function githubTarball(owner: string, repo: string, sha: string, files: Record<string, string | Buffer>): Promise<Buffer> {
   const pack = tar.pack();
   const top = `${owner}-${repo}-${sha.slice(0, 7)}/`;
   pack.entry({ name: top, type: 'directory', mode: 0o755 });
