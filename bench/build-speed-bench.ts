@@ -64,7 +64,8 @@ function writeFiles(dir: string, files: Record<string, string>): void {
   }
 }
 
-async function byHand(stack: BenchStack, fixture: Fixture, dir: string, round: number): Promise<number> {
+/** By hand: until the page answers, and until Docker reports the container healthy (what Traefik waits for). */
+async function byHand(stack: BenchStack, fixture: Fixture, dir: string, round: number): Promise<{ answers: number; healthy: number }> {
   const body = `by hand ${round} ${randomBytes(3).toString('hex')}`;
   writeFiles(dir, fixture.files(body));
   const name = `${stack.prefix}-hand`;
@@ -74,7 +75,8 @@ async function byHand(stack: BenchStack, fixture: Fixture, dir: string, round: n
   await run('docker', ['build', '-q', '--label', `hvbench.tmp=${stack.prefix}`, '-t', tag, dir], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
   await run('docker', ['rm', '-f', name]);
   await run('docker', ['run', '-d', '--name', name, '--network', stack.network, '--label', `hvbench.tmp=${stack.prefix}`, tag]);
-  return (await served) - t0;
+  const healthy = await waitUntil('the hand-run container healthy', async () => ((await stack.docker.getContainer(name).inspect()).State.Health?.Status === 'healthy' ? Date.now() : undefined), 60_000, 20);
+  return { answers: (await served) - t0, healthy: healthy - t0 };
 }
 
 async function byBot(stack: BenchStack, fixture: Fixture, repo: string, round: number): Promise<{ serving: number; green: number }> {
@@ -130,6 +132,7 @@ export async function runBuildSpeedBench(): Promise<BenchRow[]> {
     for (const fixture of FIXTURES) {
       const repo = `speed-${randomBytes(2).toString('hex')}`;
       const hand: number[] = [];
+      const handHealthy: number[] = [];
       const bot: number[] = [];
       const green: number[] = [];
       for (let round = 0; round <= ROUNDS; round++) {
@@ -137,17 +140,18 @@ export async function runBuildSpeedBench(): Promise<BenchRow[]> {
         const order = round % 2 === 0 ? (['hand', 'bot'] as const) : (['bot', 'hand'] as const);
         for (const who of order) {
           if (who === 'hand') {
-            const ms = await byHand(stack, fixture, dir, round);
-            if (round > 0) hand.push(ms);
+            const r = await byHand(stack, fixture, dir, round);
+            if (round > 0) hand.push(r.answers), handHealthy.push(r.healthy);
           } else {
             const r = await byBot(stack, fixture, repo, round);
             if (round > 0) bot.push(r.serving), green.push(r.green);
           }
         }
       }
-      const [h, b, g] = [median(hand), median(bot), median(green)];
+      const [h, hh, b, g] = [median(hand), median(handHealthy), median(bot), median(green)];
       rows.push(
-        { group: G, metric: `push → serving, ${fixture.name} (median of ${ROUNDS}; one changed file per commit)`, ours: `${fmt(b, 0)} ms`, baseline: `docker build + rm + run by hand: ${fmt(h, 0)} ms`, ratio: ratio(b, h), target: '≤ 1.15×', met: b <= h * 1.15 },
+        { group: G, metric: `push → serving, ${fixture.name} (median of ${ROUNDS}; one changed file per commit)`, ours: `${fmt(b, 0)} ms`, baseline: `docker build + rm + run by hand, until it answers: ${fmt(h, 0)} ms`, ratio: ratio(b, h), target: '≤ 1.15×', met: b <= h * 1.15 },
+        { group: G, metric: `push → serving, ${fixture.name}, against the same by hand until Docker reports it healthy (when Traefik starts routing to it)`, ours: `${fmt(b, 0)} ms`, baseline: `${fmt(hh, 0)} ms`, ratio: ratio(b, hh) },
         { group: G, metric: `push → check run green, ${fixture.name} (median)`, ours: `${fmt(g, 0)} ms (serving + ${fmt(g - b, 0)} ms)`, target: '≤ serving + 1.5 s', met: g - b <= 1500 },
       );
     }
