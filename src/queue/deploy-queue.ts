@@ -1,6 +1,7 @@
 import { FlowProducer, Queue, type FlowJob, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runIntake, type IntakeClaim } from './intake-script.js';
+import { FairShare } from './fair-share.js';
 import { PullRequestHeads } from './pr-heads.js';
 import { Supersession } from './supersession.js';
 import {
@@ -57,6 +58,8 @@ export class DeployQueue {
   readonly queue: Queue<PipelineJobData>;
   readonly supersession: Supersession;
   readonly heads: PullRequestHeads;
+  /** Deploy priorities per installation (see FairShare). */
+  readonly fairShare: FairShare;
   /** The intake stream and the hash of job ids in it (a second delivery of one is a duplicate). */
   readonly intake: { stream: string; pending: string };
   private readonly announce: Queue<DeployJobData>;
@@ -70,6 +73,7 @@ export class DeployQueue {
     this.supersession = new Supersession(redis, prefix ?? 'bull');
     this.intake = intakeKeys(prefix ?? 'bull');
     this.heads = new PullRequestHeads(redis, prefix ?? 'bull');
+    this.fairShare = new FairShare(redis, prefix ?? 'bull');
   }
 
   /**
@@ -107,6 +111,8 @@ export class DeployQueue {
    * deploy or a teardown of its environment was superseded when that one was stored: it gets no
    * announce child (no queued check run), only the deploy job that reports it cancelled. A held
    * fork commit claims nothing and announces nothing: its job concludes its check in one write.
+   * Deploys get their installation's fair-share priority; teardowns and commands (quick) none,
+   * which BullMQ serves first.
    */
   async materialize(entries: IntakeEntry[]): Promise<void> {
     const flows: FlowJob[] = [];
@@ -114,6 +120,9 @@ export class DeployQueue {
     const lastOfEnvironment = new Map<string, number>();
     const claims = (entry: IntakeEntry) => entry.kind === 'teardown' || (entry.kind === 'deploy' && !isHeldFork(entry.data));
     entries.forEach((entry, i) => claims(entry) && lastOfEnvironment.set(environmentKey(entry.data as DeployJobData | TeardownJobData), i));
+    const deploys = entries.flatMap((entry) => (entry.kind === 'deploy' ? [entry.data.installationId] : []));
+    const priorities = await this.fairShare.claim(deploys);
+    let d = 0;
     for (const [i, entry] of entries.entries()) {
       const { jobId } = entry;
       if (entry.kind === 'deploy') {
@@ -122,7 +131,7 @@ export class DeployQueue {
           name: 'deploy',
           queueName: DEPLOY_QUEUE,
           data: entry.data,
-          opts: { ...DEPLOY_JOB_OPTIONS, jobId },
+          opts: { ...DEPLOY_JOB_OPTIONS, jobId, priority: priorities[d++] },
           ...(!announce ? {} : { children: [{ name: 'announce', queueName: ANNOUNCE_QUEUE, data: entry.data, opts: { ...ANNOUNCE_JOB_OPTIONS, jobId: `${jobId}-announce` } }] }),
         });
       } else if (entry.kind === 'teardown') {

@@ -87,6 +87,8 @@ export async function createWorkers(connection: Redis, deps: WorkerDeps, tuning:
       const abort = signal ?? new AbortController().signal;
       switch (job.name) {
         case 'deploy':
+          // Out of the queue: the installation's next deploys move up one place.
+          await queue.fairShare.release((job.data as DeployJobData).installationId).catch((err: unknown) => deps.logger.warn({ err, jobId: job.id }, 'could not update the fair-share count'));
           if (isHeldFork(job.data as DeployJobData)) return runForkHold(job as Job<RunningData>, deps, queue);
           return ranked(deps, job.data as DeployJobData, job.id!, () => runDeploy(job as Job<RunningData>, deps, abort));
         case 'teardown': return runTeardown(job as Job<TeardownJobData>, deps);

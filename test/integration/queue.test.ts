@@ -74,8 +74,9 @@ describe('deploy queue on real Redis', () => {
     // After the dispatch the job exists: a late duplicate is still one.
     expect(await queue.enqueue(jobData('delivery-2'))).toEqual({ jobId: first.jobId, status: 'duplicate' });
     // Three deploy jobs (a flow each, or a plain job for one superseded within its dispatch batch).
-    const counts = await queue.queue.getJobCounts('waiting', 'waiting-children');
-    expect(counts.waiting! + counts['waiting-children']!).toBe(3);
+    // Deploys wait as "prioritized" (their installation's fair share), behind their announce child.
+    const counts = await queue.queue.getJobCounts('prioritized', 'waiting-children');
+    expect(counts.prioritized! + counts['waiting-children']!).toBe(3);
   });
 
   it('a deploy superseded within its dispatch batch gets no announce child; the last of each environment does', async () => {
@@ -95,8 +96,8 @@ describe('deploy queue on real Redis', () => {
       deploy('other-repo', 'production-elsewhere'),
     ]);
     const state = async (id: string) => (await own.queue.getJob(id))?.getState();
-    expect(await state('prod-old')).toBe('waiting');
-    expect(await state('pr-old')).toBe('waiting');
+    expect(await state('prod-old')).toBe('prioritized');
+    expect(await state('pr-old')).toBe('prioritized');
     expect(await state('prod-new')).toBe('waiting-children');
     expect(await state('other-repo')).toBe('waiting-children');
     expect(await state('pr-teardown')).toBe('waiting');
@@ -148,6 +149,36 @@ describe('deploy queue on real Redis', () => {
     await expect.poll(() => messages, { timeout: 5_000 }).toEqual([{ jobId: older.jobId, by: sha(22) }]);
   });
 
+  it('shares the pipeline between installations: a single push goes next, not behind another installation\'s burst', async () => {
+    // Twelve repositories of installation 101 push at once, then one of installation 202.
+    const burst = Array.from({ length: 12 }, (_, i) => ({ ...jobData(`fair-a-${i}`, sha(100 + i)), installationId: 101, repo: `burst-${i}`, repository: `octo/burst-${i}` }));
+    const single = { ...jobData('fair-b', sha(200)), installationId: 202, repo: 'single', repository: 'octo/single' };
+    const ids: string[] = [];
+    for (const data of [...burst, single]) ids.push((await queue.enqueue(data)).jobId);
+    for (const id of ids) await dispatched(redis, queue, id);
+    expect(await redis.hgetall(queue.fairShare.key)).toMatchObject({ 101: '12', 202: '1' });
+
+    const connection = createWorkerConnection(REDIS_URL);
+    // One announce at a time: the deploys become ready in the order they were pushed.
+    const announce = new Worker(ANNOUNCE_QUEUE, async () => ({}), { connection, prefix, concurrency: 1 });
+    closers.push(() => announce.close());
+    // Every deploy waits in the queue before the pipeline worker takes the first one.
+    const queued = async () => Object.values(await queue.queue.getJobCounts('prioritized', 'waiting')).reduce((a, b) => a + b, 0);
+    await expect.poll(queued, { timeout: 10_000 }).toBe(13);
+    const order: string[] = [];
+    const pipeline = new Worker<DeployJobData>(DEPLOY_QUEUE, async (job) => {
+      await queue.fairShare.release(job.data.installationId);
+      order.push(job.data.repo);
+    }, { connection: createWorkerConnection(REDIS_URL), prefix, concurrency: 1 });
+    closers.push(() => pipeline.close());
+    await expect.poll(() => order.length, { timeout: 10_000 }).toBe(13);
+    // Installation 202's push is served second (after the burst's first, queued before it), not
+    // 13th; the burst in the order it was pushed (a flow's parent otherwise jumps to the head of
+    // BullMQ's wait list when its child completes: newest first).
+    expect(order).toEqual(['burst-0', 'single', ...burst.slice(1).map((d) => d.repo)]);
+    expect(await redis.hmget(queue.fairShare.key, '101', '202')).toEqual([null, null]);
+  });
+
   it('fails fast (no hang) when Redis is unreachable', async () => {
     const dead = createProducerConnection('redis://127.0.0.1:1', { retryStrategy: () => null });
     dead.on('error', () => undefined);
@@ -163,7 +194,7 @@ describe('deploy queue on real Redis', () => {
     const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const announce = new Worker(ANNOUNCE_QUEUE, async () => ({ checkRunId: 1 }), { connection, prefix });
     closers.push(async () => { await announce.close(); connection.disconnect(); });
-    await expect.poll(async () => (await queue.queue.getJob(jobId))!.getState(), { timeout: 20_000 }).toBe('waiting');
+    await expect.poll(async () => (await queue.queue.getJob(jobId))!.getState(), { timeout: 20_000 }).toBe('prioritized');
     await announce.close();
 
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/hang-worker.ts', REDIS_URL, prefix], { stdio: ['ignore', 'pipe', 'inherit'] });

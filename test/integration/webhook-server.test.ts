@@ -85,7 +85,7 @@ describe('webhook server on real Redis', () => {
     // Redeliveries after the job exists are duplicates too.
     for (let i = 0; i < 5; i++) expect((await deliver(running.url, 'push', payload, { secret: SECRET, deliveryId: first.deliveryId })).status).toBe(200);
     expect(await intake()).toEqual([]);
-    const jobs = await running.queue.queue.getJobs(['waiting-children', 'waiting', 'active']);
+    const jobs = await running.queue.queue.getJobs(['waiting-children', 'waiting', 'prioritized', 'active']);
     expect(jobs.filter((j) => (j.data as DeployJobData).sha === commit)).toHaveLength(1);
   });
 
