@@ -10,6 +10,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { runBuildSpeedBench } from './build-speed-bench.js';
 import { runLatestCommitBench } from './latest-commit-bench.js';
+import { runLoadBench } from './load-bench.js';
 import { ROOT } from './lib/stack.js';
 import { failedRow, renderTable, type BenchRow } from './lib/table.js';
 import { runLogsBench } from './logs-bench.js';
@@ -23,6 +24,7 @@ const SECTIONS: [string, () => Promise<BenchRow[]>][] = [
   ['Orchestration', runOrchestrationBench],
   ['Build speed', runBuildSpeedBench],
   ['Latest commit wins', runLatestCommitBench],
+  ['Load', runLoadBench],
   ['Socket proxy', runProxyBench],
   ['Build logs', runLogsBench],
   ['Idle memory', runMemoryBench],
