@@ -162,7 +162,8 @@ export async function runWebhookBench(): Promise<BenchRow[]> {
 
 /**
  * Deploy jobs made from the app's deliveries (a flow waits for its announce child in
- * waiting-children; a deploy superseded within its batch has no child and waits plainly), once
+ * waiting-children; a deploy superseded within its batch has no child and waits with its
+ * installation's fair-share priority, "prioritized"), once
  * the dispatcher has emptied the intake (at most 30 s).
  */
 async function countEnqueued(prefix: string): Promise<number> {
@@ -171,8 +172,8 @@ async function countEnqueued(prefix: string): Promise<number> {
   try {
     const deadline = Date.now() + 30_000;
     while ((await redis.hlen(intakeKeys(prefix).pending)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    const counts = await queue.getJobCounts('waiting', 'waiting-children');
-    return (counts.waiting ?? 0) + (counts['waiting-children'] ?? 0);
+    const counts = await queue.getJobCounts('waiting', 'prioritized', 'waiting-children');
+    return (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts['waiting-children'] ?? 0);
   } finally {
     await queue.close();
     redis.disconnect();
