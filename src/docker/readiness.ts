@@ -30,17 +30,17 @@ export function healthLogLines(log: readonly HealthCheckRun[] | undefined, count
 export async function waitDockerHealthy(
   engine: DockerEngine,
   id: string,
-  opts: { deadline: number; signal: AbortSignal; fail: (reason: string) => Error; onHealthLog?: (lines: string[]) => void },
+  opts: { deadline: number; signal: AbortSignal; fail: (reason: string, atDeadline: boolean) => Error; onHealthLog?: (lines: string[]) => void },
 ): Promise<void> {
   for (;;) {
     opts.signal.throwIfAborted();
     const { reason, state } = await deadReason(engine, id);
-    if (reason) throw opts.fail(reason);
+    if (reason) throw opts.fail(reason, false);
     if (state?.health === 'healthy') return;
     if (Date.now() > opts.deadline) {
       const lines = healthLogLines(state?.healthLog);
       opts.onHealthLog?.(healthLogLines(state?.healthLog, 5));
-      throw opts.fail(`its HEALTHCHECK did not pass before the deadline (Docker reports it ${state?.health ?? 'starting'})${lines.length ? `; last check: ${lines.at(-1)}` : ''}`);
+      throw opts.fail(`its HEALTHCHECK did not pass before the deadline (Docker reports it ${state?.health ?? 'starting'})${lines.length ? `; last check: ${lines.at(-1)}` : ''}`, true);
     }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, 250);

@@ -26,7 +26,7 @@ export async function waitServiceReady(
   if (input.service.healthcheck) {
     await waitDockerHealthy(engine, input.containerId, {
       deadline, signal: input.signal,
-      fail: (reason) => new ServiceError(reason.startsWith('its HEALTHCHECK') ? `service ${input.name} was not healthy after ${input.timeoutMs / 1000}s: ${reason}` : `service ${input.name}: ${reason}`),
+      fail: (reason, atDeadline) => new ServiceError(atDeadline ? `service ${input.name} was not healthy after ${input.timeoutMs / 1000}s: ${reason}` : `service ${input.name}: ${reason}`),
     });
     return;
   }

@@ -38,7 +38,7 @@ export async function waitHealthy(engine: DockerEngine, image: string, opts: Hea
     opts.onStep('waiting for the image HEALTHCHECK to report healthy');
     await waitDockerHealthy(engine, opts.containerId, {
       deadline, signal: opts.signal,
-      fail: (reason) => new UnhealthyError(`${reason.startsWith('its HEALTHCHECK') ? `not healthy after ${opts.timeoutMs / 1000}s: ` : ''}${reason}`),
+      fail: (reason, atDeadline) => new UnhealthyError(`${atDeadline ? `not healthy after ${opts.timeoutMs / 1000}s: ` : ''}${reason}`),
       onHealthLog: (lines) => lines.forEach((line) => opts.onStep(`health check ${line}`)),
     });
     return;
