@@ -7,6 +7,7 @@
  * push of an unrelated installation: its push → green, against the same push on an idle bot.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { staticSite } from '../test/helpers/site-fixtures.js';
 import { startProxyProcess, type ProxyProcess } from '../test/helpers/proxy-process.js';
 import { startCli } from '../test/helpers/processes.js';
@@ -16,10 +17,14 @@ import { fmt, median } from './lib/stats.js';
 import { ratio, type BenchRow } from './lib/table.js';
 
 const G = 'Load';
-const REPOS = 8;
-const PUSHES = 5;
-const INSTALLATIONS = 3;
-const SPREAD_MS = 20_000;
+/** Sizes; LOAD_REPOS / LOAD_PUSHES / LOAD_INSTALLATIONS / LOAD_SPREAD_S override them for a bigger run by hand. */
+const size = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+const REPOS = size('LOAD_REPOS', 8);
+const PUSHES = size('LOAD_PUSHES', 5);
+const INSTALLATIONS = size('LOAD_INSTALLATIONS', 3);
+const SPREAD_MS = size('LOAD_SPREAD_S', 20) * 1000;
+/** LOAD_TRACE=1: every 15 s, how many checks are open, and at the end the history of any left open. */
+const TRACE = process.env.LOAD_TRACE === '1';
 const UNRELATED_INSTALLATION = 9_999;
 
 export async function runLoadBench(): Promise<BenchRow[]> {
@@ -61,10 +66,11 @@ export async function runLoadBench(): Promise<BenchRow[]> {
       const p = await push(repo, installation, `${repo} push ${Math.floor(n / REPOS)}`);
       sent.push({ repo, sha: p.sha, status: p.status });
     }
+    const trace = TRACE ? traceChecks(stack, sent) : undefined;
     const unrelated = await push(`unrelated-${tag}`, UNRELATED_INSTALLATION, 'during the burst');
     const unrelatedGreen = green(unrelated.sha, unrelated.t0, 600_000);
     const last = repos.map(({ repo }) => sent.filter((s) => s.repo === repo).at(-1)!);
-    await Promise.all(last.map((s) => green(s.sha, started, 900_000)));
+    await Promise.all(last.map((s) => green(s.sha, started, 900_000))).finally(() => trace?.stop());
     const drainMs = Math.max(...last.map((s) => stack.received.get(stack.concluded(s.sha)!)!)) - started;
     const duringBurst = await unrelatedGreen;
     await stack.github.waitQuiet(2_000, 60_000);
@@ -91,4 +97,25 @@ export async function runLoadBench(): Promise<BenchRow[]> {
     await proxy?.process.stop();
     await stack.stop();
   }
+}
+
+/** LOAD_TRACE: prints open checks every 15 s; stop() prints each open check's GitHub writes. */
+function traceChecks(stack: BenchStack, sent: { repo: string; sha: string }[]): { stop: () => void } {
+  const started = Date.now();
+  const open = () => sent.filter((s) => stack.github.checkRuns({ sha: s.sha }).length > 0 && !stack.concluded(s.sha));
+  const timer = setInterval(() => {
+    const created = sent.filter((s) => stack.github.checkRuns({ sha: s.sha }).length > 0).length;
+    const done = sent.filter((s) => stack.concluded(s.sha)).length;
+    process.stderr.write(`[load +${Math.round((Date.now() - started) / 1000)} s] checks created ${created}, concluded ${done}, open ${open().length}, no check yet ${sent.length - created}\n`);
+  }, 15_000);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      writeFileSync('/tmp/load-bench-processes.log', stack.output());
+      for (const s of open()) {
+        const writes = stack.github.checkRuns({ sha: s.sha }).flatMap((c) => c.writes);
+        process.stderr.write(`[load] open: ${s.repo} ${s.sha.slice(0, 7)}: ${writes.map((w) => `${w.method} ${w.path} +${((stack.received.get(w) ?? 0) - started) / 1000} s`).join(' · ')}\n`);
+      }
+    },
+  };
 }

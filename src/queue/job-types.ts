@@ -55,7 +55,7 @@ export interface TeardownJobData extends Target {
   enqueuedAt: number;
 }
 
-export type CommandName = 'preview' | 'destroy' | 'redeploy' | 'approve';
+export type CommandName = 'preview' | 'destroy' | 'redeploy' | 'approve' | 'rollback';
 
 /**
  * A slash command, a check-run button or a re-run; the worker checks the actor's permission first.
