@@ -15,12 +15,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import type Docker from 'dockerode';
 import { multiStageApp, staticSite } from '../test/helpers/site-fixtures.js';
 import { startProxyProcess, type ProxyProcess } from '../test/helpers/proxy-process.js';
 import { startCli } from '../test/helpers/processes.js';
 import { pushPayload } from '../test/helpers/webhooks.js';
 import { BENCH_INSTALLATION, BENCH_OWNER, BenchStack, randomSha, sleep, waitUntil } from './lib/stack.js';
+import { whenServed } from './lib/served.js';
 import { fmt, median } from './lib/stats.js';
 import { ratio, type BenchRow } from './lib/table.js';
 
@@ -33,28 +33,6 @@ const FIXTURES: Fixture[] = [
   { name: 'six-instruction static site', files: (body) => staticSite(body) },
   { name: 'multi-stage app (16 instructions)', files: (body) => multiStageApp(body) },
 ];
-
-/** A container on the edge network requesting http://<alias>:8080/ every 50 ms; resolves when `body` answers (dockerd's clock). */
-async function whenServed(docker: Docker, network: string, alias: string, body: string, label: Record<string, string>, timeoutMs = 120_000): Promise<number> {
-  const poller = await docker.createContainer({
-    Image: 'helvetia-base:latest', Labels: label, Cmd: ['sh', '-c', `while :; do timeout 1 wget -q -O- http://${alias}:8080/ 2>/dev/null || echo -; sleep 0.05; done`],
-    HostConfig: { NetworkMode: network, AutoRemove: false },
-  });
-  await poller.start();
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const raw = (await poller.logs({ stdout: true, timestamps: true })) as unknown as Buffer;
-      const text = raw.toString('utf8').replace(/[\x00-\x08]/g, '');
-      const hit = text.split('\n').find((line) => line.includes(body));
-      if (hit) return Date.parse(/(\d{4}-\d\d-\d\dT[\d:.]+Z)/.exec(hit)![1]!);
-      if (Date.now() > deadline) throw new Error(`${alias} never answered "${body}"`);
-      await sleep(100);
-    }
-  } finally {
-    await poller.remove({ force: true });
-  }
-}
 
 function writeFiles(dir: string, files: Record<string, string>): void {
   rmSync(dir, { recursive: true, force: true });

@@ -17,6 +17,7 @@ import { runLogsBench } from './logs-bench.js';
 import { runMemoryBench } from './memory-bench.js';
 import { runOrchestrationBench } from './orchestration-bench.js';
 import { runProxyBench } from './proxy-bench.js';
+import { runRollbackBench } from './rollback-bench.js';
 import { runWebhookBench } from './webhook-bench.js';
 
 const SECTIONS: [string, () => Promise<BenchRow[]>][] = [
@@ -25,6 +26,7 @@ const SECTIONS: [string, () => Promise<BenchRow[]>][] = [
   ['Build speed', runBuildSpeedBench],
   ['Latest commit wins', runLatestCommitBench],
   ['Load', runLoadBench],
+  ['Rollback', runRollbackBench],
   ['Socket proxy', runProxyBench],
   ['Build logs', runLogsBench],
   ['Idle memory', runMemoryBench],

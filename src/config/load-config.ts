@@ -75,6 +75,10 @@ const schema = z.object({
   HEALTH_TIMEOUT_SECONDS: intVar(60, 1, 3600),
   DRAIN_SECONDS: intVar(3, 0, 300),
   PREVIEW_TTL_HOURS: intVar(72, 1, 24 * 365),
+  /** Successfully deployed images kept per environment for rollback without a build (previews keep their current one). */
+  KEEP_IMAGES: intVar(3, 1, 50),
+  /** How often the worker samples the live containers' CPU and memory for the dashboard (0: never). */
+  STATS_INTERVAL_SECONDS: intVar(15, 0, 3600),
   PREVIEW_MAX_PER_REPO: intVar(10, 1, 1000),
   RECONCILE_INTERVAL_SECONDS: intVar(300, 5, 86400),
   /** Capabilities a companion service may add back after CapDrop ALL (Docker's default set at most). */

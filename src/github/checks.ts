@@ -42,13 +42,14 @@ export async function startCheck(octokit: GitHubClient, input: RepoRef & { check
 export interface CheckAction {
   label: string;
   description: string;
-  identifier: 'redeploy' | 'destroy' | 'approve';
+  identifier: 'redeploy' | 'destroy' | 'approve' | 'rollback';
 }
 
 export const ACTIONS = {
   redeploy: { label: 'Redeploy', description: 'Build and deploy this commit again', identifier: 'redeploy' },
   destroy: { label: 'Destroy preview', description: 'Remove this preview environment', identifier: 'destroy' },
   approve: { label: 'Approve preview', description: 'Build this fork commit (writers only)', identifier: 'approve' },
+  rollback: { label: 'Roll back', description: 'Serve this commit\'s kept image again, no build', identifier: 'rollback' },
 } as const satisfies Record<string, CheckAction>;
 
 /** How a check run ends: the fields a create or an update sends to conclude it. */
@@ -84,4 +85,9 @@ export async function createCompletedCheck(octokit: GitHubClient, input: RepoRef
     ...completionFields(input),
   });
   return data.id;
+}
+
+/** Replaces the buttons of a concluded check run (GitHub keeps its conclusion and output). */
+export async function setCheckActions(octokit: GitHubClient, input: RepoRef & { checkRunId: number; actions: CheckAction[] }): Promise<void> {
+  await octokit.rest.checks.update({ owner: input.owner, repo: input.repo, check_run_id: input.checkRunId, actions: input.actions });
 }

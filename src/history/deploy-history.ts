@@ -60,20 +60,43 @@ export class DeployHistory {
     return `${this.prefix}:environments:${repository}`;
   }
 
-  /** Adds or replaces (same jobId) a deploy at the head of its environment's history. */
+  /** Adds a deploy at the head of its environment's history. */
   async record(entry: DeployRecord): Promise<void> {
     const key = this.key('history', entry.repository, entry.environment);
-    const existing = await this.list(entry.repository, entry.environment);
-    const index = existing.findIndex((r) => r.jobId === entry.jobId);
-    const multi = this.redis.multi();
-    if (index >= 0) multi.lset(key, index, JSON.stringify({ ...existing[index], ...entry }));
-    else multi.lpush(key, JSON.stringify(entry)).ltrim(key, 0, HISTORY_LENGTH - 1);
-    const record = index >= 0 ? { ...existing[index], ...entry } : entry;
-    await multi.sadd(this.environmentsKey(entry.repository), entry.environment).publish(historyChannel(this.prefix), JSON.stringify(record)).exec();
+    await this.redis
+      .multi()
+      .lpush(key, JSON.stringify(entry))
+      .ltrim(key, 0, HISTORY_LENGTH - 1)
+      .sadd(this.environmentsKey(entry.repository), entry.environment)
+      .publish(historyChannel(this.prefix), JSON.stringify(entry))
+      .exec();
   }
 
-  async list(repository: string, environment: string): Promise<DeployRecord[]> {
-    return (await this.redis.lrange(this.key('history', repository, environment), 0, -1)).map((raw) => JSON.parse(raw) as DeployRecord);
+  /**
+   * Completes the history entry of `jobId` with `patch`; false when the environment's history has no
+   * such entry. Optimistic (WATCH): a deploy recorded meanwhile shifts the index, so it tries again.
+   */
+  async update(repository: string, environment: string, jobId: string, patch: Partial<DeployRecord>): Promise<boolean> {
+    const key = this.key('history', repository, environment);
+    const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    for (;;) {
+      const client = this.redis.duplicate();
+      try {
+        await client.watch(key);
+        const existing = await this.list(repository, environment, client);
+        const index = existing.findIndex((r) => r.jobId === jobId);
+        if (index < 0) return false;
+        const record = { ...existing[index]!, ...defined, jobId, repository, environment };
+        const done = await client.multi().lset(key, index, JSON.stringify(record)).publish(historyChannel(this.prefix), JSON.stringify(record)).exec();
+        if (done !== null) return true;
+      } finally {
+        client.disconnect();
+      }
+    }
+  }
+
+  async list(repository: string, environment: string, client: Redis = this.redis): Promise<DeployRecord[]> {
+    return (await client.lrange(this.key('history', repository, environment), 0, -1)).map((raw) => JSON.parse(raw) as DeployRecord);
   }
 
   /** Every environment of `repository` that has a history (live or not), sorted. */

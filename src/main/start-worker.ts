@@ -20,6 +20,8 @@ import { reconcile } from '../worker/reconcile.js';
 import { ensureEdgeNetwork } from '../worker/edge-network.js';
 import type { WorkerDeps } from '../worker/run-deploy.js';
 import { createLogConnection, type Stop } from './role-support.js';
+import { DeployHistory } from '../history/deploy-history.js';
+import { recordHistory } from '../history/record-history.js';
 
 /** The worker role: boot reconcile, then the deploy workers and the intake dispatcher. */
 export async function startWorker(config: Config, logger: Logger): Promise<Stop> {
@@ -38,6 +40,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
     githubWriteQueue: () => github.pendingWrites(),
   });
   recordDeploys(events, metrics);
+  const history = new DeployHistory(connection, config.QUEUE_PREFIX);
+  const historyWrites = recordHistory(events, history, logger.child({ role: 'worker', component: 'history' }));
   const background = new BackgroundReports(logger.child({ role: 'worker', component: 'background-reports' }));
   const deps: WorkerDeps = {
     config,
@@ -49,6 +53,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
     github: (installationId) => github.installation(installationId),
     writeRanks: github.writeRanks,
     background,
+    history,
     ...(keyring ? { secrets: { keyring, store: new SecretStore(connection, config.QUEUE_PREFIX, keyring) } } : {}),
     logSink: store,
     logUrl: (jobId) => logUrl(config.logs.APP_BASE_URL, config.logs.LOG_SIGNING_KEY, jobId, config.logs.LOG_LINK_TTL_HOURS),
@@ -71,6 +76,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
     await workers.close();
     const unsent = await background.drain(20_000);
     if (unsent > 0) logger.warn({ unsent }, 'stopped with GitHub reports unsent; the next start reconciles their check runs');
+    await historyWrites.settled();
     await store.close();
     await queue.close();
     connection.disconnect();

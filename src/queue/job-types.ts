@@ -43,6 +43,8 @@ export interface DeployJobData extends Target {
   requestedBy?: string;
   /** Why, when it was not a push (shown on the check run). */
   reason?: string;
+  /** Swap to the image kept from an earlier successful deploy of `sha` (KEEP_IMAGES): no source, no build. */
+  rollback?: boolean;
 }
 
 /** A fork pull request's commit nobody has approved yet: the job may only ask for approval. */

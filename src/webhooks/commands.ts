@@ -58,7 +58,7 @@ interface CheckPayload {
 }
 
 /**
- * Our own check run's buttons (requested_action: redeploy / destroy / approve) and re-runs
+ * Our own check run's buttons (requested_action: redeploy / destroy / approve / rollback) and re-runs
  * (check_run or check_suite rerequested) become commands on a commit. The payload does not say
  * which environment: for a fork's head, GitHub sends `pull_requests: []`, which must never read as
  * "production". The worker resolves it (its record of the check run first) and checks the sender.
@@ -70,7 +70,7 @@ export function mapCheckEvent(deliveryId: string, payload: CheckPayload, now = D
   if (payload.action === 'rerequested') command = 'redeploy';
   if (payload.action === 'requested_action') {
     const id = payload.requested_action?.identifier;
-    if (id === 'redeploy' || id === 'destroy' || id === 'approve') command = id;
+    if (id === 'redeploy' || id === 'destroy' || id === 'approve' || id === 'rollback') command = id;
   }
   if (!command || !/^[0-9a-f]{40}$/.test(subject.head_sha)) return undefined;
   const pullRequests = (subject.pull_requests ?? []).map((p) => p.number).filter((n) => Number.isInteger(n) && n > 0);

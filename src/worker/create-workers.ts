@@ -7,6 +7,7 @@ import { IntakeDispatcher } from '../queue/intake-dispatcher.js';
 import { ANNOUNCE_QUEUE, DEPLOY_QUEUE, isHeldFork, type AnnounceResult, type CommandJobData, type DeployJobData, type PipelineJobData, type TeardownJobData } from '../queue/job-types.js';
 import type { CancelMessage } from '../queue/supersession.js';
 import { concludeLeftover } from './conclude-leftover.js';
+import { concludeLeftoverChecks } from './leftover-checks.js';
 import { reconcilePreviews } from './reconcile-previews.js';
 import { runCommand } from './run-command.js';
 import { runDeploy, type RunningData, type WorkerDeps } from './run-deploy.js';
@@ -93,7 +94,11 @@ export async function createWorkers(connection: Redis, deps: WorkerDeps, tuning:
           return ranked(deps, job.data as DeployJobData, job.id!, () => runDeploy(job as Job<RunningData>, deps, abort));
         case 'teardown': return runTeardown(job as Job<TeardownJobData>, deps);
         case 'command': return runCommand(job as Job<CommandJobData>, deps, queue);
-        case 'reconcile': return reconcilePreviews(deps, queue);
+        case 'reconcile': {
+          const concludedChecks = await concludeLeftoverChecks(deps, queue.queue);
+          if (concludedChecks.length) deps.logger.warn({ concludedChecks }, 'concluded check runs whose report was lost');
+          return { ...(await reconcilePreviews(deps, queue)), concludedChecks };
+        }
         default: throw new Error(`unknown job ${job.name}`);
       }
     },

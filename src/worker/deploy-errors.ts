@@ -1,3 +1,4 @@
+import { RollbackUnavailableError } from './rollback-step.js';
 import { UnrecoverableError } from 'bullmq';
 import { BuildError, DockerUnavailableError } from '../docker/engine.js';
 import { SourceError } from '../github/build-context.js';
@@ -50,6 +51,7 @@ export function classify(error: unknown): Classified {
   if (error instanceof SecretsError) return { conclusion: 'failure', title: 'Secrets unavailable', reason: message, final: true };
   if (error instanceof SourceError) return { conclusion: 'failure', title: 'Source unavailable', reason: message, final: true };
   if (error instanceof DockerRefusedError) return { conclusion: 'failure', title: 'Refused by Docker', reason: message, final: true };
+  if (error instanceof RollbackUnavailableError) return { conclusion: 'failure', title: 'Rollback unavailable', reason: message, final: true };
   if (error instanceof UnrecoverableError) return { conclusion: 'failure', title: 'Deploy failed', reason: message, final: true };
   const status = (error as { statusCode?: number; status?: number }).statusCode ?? (error as { status?: number }).status;
   if (status === 403 || status === 400 || status === 409 || status === 404) {

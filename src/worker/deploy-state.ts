@@ -97,6 +97,22 @@ export class DeployState {
     await this.redis.hdel(this.key('open-checks'), jobId);
   }
 
+  /**
+   * A worker holds the report of `jobId`'s open check (handed to BackgroundReports) for `ttlSeconds`,
+   * renewed while it waits: the reconciler leaves a leased check alone, so it is never concluded twice.
+   */
+  async leaseReport(jobId: string, ttlSeconds: number): Promise<void> {
+    await this.redis.set(this.key(`report-lease:${jobId}`), '1', 'EX', ttlSeconds);
+  }
+
+  async releaseReport(jobId: string): Promise<void> {
+    await this.redis.del(this.key(`report-lease:${jobId}`));
+  }
+
+  async reportLeased(jobId: string): Promise<boolean> {
+    return (await this.redis.exists(this.key(`report-lease:${jobId}`))) === 1;
+  }
+
   async openChecks(): Promise<OpenCheck[]> {
     const all = await this.redis.hgetall(this.key('open-checks'));
     return Object.values(all).map((v) => JSON.parse(v) as OpenCheck);

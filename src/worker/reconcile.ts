@@ -2,10 +2,9 @@ import type { Queue } from 'bullmq';
 import type { DockerEngine } from '../docker/engine.js';
 import { LABEL, ownedFilters } from '../docker/labels.js';
 import type { PipelineJobData } from '../queue/job-types.js';
-import { concludeLeftover } from './conclude-leftover.js';
+import { concludeLeftoverChecks, IN_FLIGHT } from './leftover-checks.js';
 import type { WorkerDeps } from './run-deploy.js';
 
-const IN_FLIGHT = new Set(['active', 'waiting', 'waiting-children', 'delayed', 'prioritized']);
 
 export interface ReconcileReport {
   removedContainers: string[];
@@ -46,18 +45,17 @@ export async function reconcile(deps: WorkerDeps, queue: Queue<PipelineJobData>)
     report.removedContainers.push(c.name);
   }
 
+  // Images kept for rollback (KEEP_IMAGES) stay; so do those of deploys in flight.
+  const kept = (await deps.history?.allKeptImages()) ?? new Set<string>();
   for (const image of await deps.engine.listImages(ownedFilters(deps.config.QUEUE_PREFIX))) {
     if (IN_FLIGHT.has(await stateOf(image.labels[LABEL.job]))) continue;
     for (const tag of image.tags.length ? image.tags : [image.id]) {
+      if (kept.has(tag)) continue;
       if (await deps.engine.removeImage(tag)) report.removedImages.push(tag);
     }
   }
 
-  for (const check of await deps.state.openChecks()) {
-    if (IN_FLIGHT.has(await stateOf(check.jobId))) continue;
-    await concludeLeftover(deps, check, 'the worker stopped before this deploy concluded; push again to redeploy');
-    report.concludedChecks.push(check.checkRunId);
-  }
+  report.concludedChecks = await concludeLeftoverChecks(deps, queue);
   deps.logger.info(report, 'reconciled');
   return report;
 }

@@ -70,9 +70,9 @@ export class Reporter {
       async () => {
         this.deploymentId =
           deploymentId ??
-          (await createDeployment(this.octokit, { ...this.repoRef, sha: this.data.sha, environment: this.data.environment, description: `helvetia deploy of ${this.data.sha.slice(0, 12)}` }));
+          (await createDeployment(this.octokit, { ...this.repoRef, sha: this.data.sha, environment: this.data.environment, description: this.data.rollback ? `Rollback to ${this.data.sha.slice(0, 12)}` : `helvetia deploy of ${this.data.sha.slice(0, 12)}` }));
       },
-      () => this.deploymentStatus('in_progress', 'Building'),
+      () => this.deploymentStatus('in_progress', this.data.rollback ? 'Rolling back' : 'Building'),
       () => this.comment({ state: 'building', sha: this.data.sha, logUrl: this.logUrl }),
     ];
     for (const report of reports) if (!(await this.progress(report))) return false;

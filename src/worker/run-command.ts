@@ -4,7 +4,7 @@ import type { GitHubClient } from '../github/client.js';
 import { canWrite, react } from '../github/permissions.js';
 import { renderSummary } from '../github/summary.js';
 import type { DeployQueue } from '../queue/deploy-queue.js';
-import type { CommandJobData } from '../queue/job-types.js';
+import type { CommandJobData, DeployJobData } from '../queue/job-types.js';
 import { isForkHead } from '../webhooks/pull-request.js';
 import { resolveCheckTarget, type CheckTarget } from './resolve-check-target.js';
 import type { WorkerDeps } from './run-deploy.js';
@@ -14,8 +14,8 @@ export type CommandOutcome = { status: 'refused' | 'ignored'; reason: string } |
 type Acted = { enqueued: string } | { ignored: string };
 
 /**
- * Slash commands (`/preview`, `/destroy`) and check-run buttons or re-runs (Redeploy, Destroy
- * preview, Approve preview). Only users with write access are obeyed; others get a polite refusal
+ * Slash commands (`/preview`, `/destroy`), check-run buttons or re-runs (Redeploy, Destroy
+ * preview, Approve preview, Roll back) and the dashboard's actions. Only users with write access are obeyed; others get a polite refusal
  * reaction. A check event acts on the environment(s) its commit belongs to (resolveCheckTarget);
  * when none can be told, a neutral check on that commit says why and nothing is deployed.
  */
@@ -29,8 +29,11 @@ export async function runCommand(job: Job<CommandJobData>, deps: WorkerDeps, que
     return { status: 'refused', reason: `@${data.actor} has no write access` };
   }
   let targets: CheckTarget[];
-  if (data.pullRequest !== undefined && data.environment !== undefined) {
-    targets = [{ environment: data.environment, pullRequest: data.pullRequest }];
+  if (data.environment !== undefined) {
+    // A slash command (its pull request) or the dashboard (an environment it listed).
+    if (data.pullRequest !== undefined) targets = [{ environment: `pr-${data.pullRequest}`, pullRequest: data.pullRequest }];
+    else if (data.environment === 'production') targets = [{ environment: 'production' }];
+    else return { status: 'ignored', reason: `environment ${data.environment} names no pull request` };
   } else {
     const resolution = await resolveCheckTarget(data, deps, octokit);
     if ('refused' in resolution) {
@@ -59,7 +62,8 @@ async function actOn(target: CheckTarget, data: CommandJobData, deps: WorkerDeps
     deliveryId: `${data.deliveryId}-${data.command}-${target.environment}`, installationId: data.installationId, owner: data.owner, repo: data.repo,
     repository: data.repository, repositoryId: data.repositoryId, environment: target.environment, pullRequest: target.pullRequest, enqueuedAt: Date.now(),
   };
-  const reason = data.command === 'redeploy' ? `redeploy asked by @${data.actor}` : undefined;
+  const reason = data.command === 'redeploy' ? `redeploy asked by @${data.actor}` : data.command === 'rollback' ? `rollback by @${data.actor}` : undefined;
+  if (data.command === 'rollback') return rollBack(target, data, deps, queue, octokit, { ...base, reason });
   if (target.pullRequest === undefined) {
     // Production: only its own check run's Redeploy (or re-run) gets here; never removed from GitHub.
     if (data.command !== 'redeploy') return { ignored: `${data.command} does not apply to production` };
@@ -94,10 +98,22 @@ async function actOn(target: CheckTarget, data: CommandJobData, deps: WorkerDeps
 }
 
 /** A check event nobody can place: one neutral check run on its commit says why. */
-async function refuseOnCheck(octokit: GitHubClient, data: CommandJobData, reason: string): Promise<void> {
-  const title = 'Not deployed: unknown environment';
+async function refuseOnCheck(octokit: GitHubClient, data: CommandJobData, reason: string, title = 'Not deployed: unknown environment'): Promise<void> {
   await createCompletedCheck(octokit, {
     owner: data.owner, repo: data.repo, sha: data.sha!, externalId: `refused-${data.deliveryId}`,
     conclusion: 'neutral', title, summary: renderSummary({ title, rows: [['Commit', `\`${data.sha}\``], ['Asked by', `@${data.actor}`]], notes: [reason] }),
   });
+}
+
+/** Rollback: a deploy of the commit's kept image (no build); a commit whose image is gone gets a neutral check saying so. */
+async function rollBack(target: CheckTarget, data: CommandJobData, deps: WorkerDeps, queue: DeployQueue, octokit: GitHubClient, base: Omit<DeployJobData, 'sha' | 'ref'>): Promise<Acted> {
+  if (!data.sha) return { ignored: 'no commit to roll back to' };
+  if (!(await deps.history?.keptImage(data.repository, target.environment, data.sha))) {
+    const reason = `the image of ${data.sha.slice(0, 12)} is no longer kept for ${target.environment} (KEEP_IMAGES=${deps.config.KEEP_IMAGES}); Redeploy builds it again`;
+    if (data.checkRunId !== undefined) await refuseOnCheck(octokit, data, reason, 'Not rolled back: image not kept');
+    return { ignored: reason };
+  }
+  const ref = target.pullRequest === undefined ? 'refs/heads/(rollback)' : `refs/pull/${target.pullRequest}/head`;
+  const { jobId } = await queue.enqueue({ ...base, sha: data.sha, ref, requestedBy: data.actor, rollback: true });
+  return { enqueued: jobId };
 }

@@ -23,6 +23,9 @@ import type { DeployEvents, DeployFinished } from './deploy-events.js';
 import type { Keyring } from '../secrets/keyring.js';
 import { resolveSecrets, type ResolvedSecrets } from '../secrets/resolve-secrets.js';
 import type { SecretStore } from '../secrets/secret-store.js';
+import type { DeployHistory } from '../history/deploy-history.js';
+import { keepDeployedImage, updateRollbackButtons } from './kept-images.js';
+import { rollbackSource } from './rollback-step.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -42,6 +45,8 @@ export interface WorkerDeps {
   events?: DeployEvents;
   /** Sealing keys and the server-side store; absent when the server has no SEAL_PRIVATE_KEY. */
   secrets?: { keyring: Keyring; store: SecretStore };
+  /** Deploy history and the images kept for rollback (KEEP_IMAGES). */
+  history?: DeployHistory;
 }
 
 /**
@@ -62,6 +67,9 @@ export function commitUrl(config: Config, repository: string, sha: string): stri
   const web = config.GHE_HOST ? `${config.GHE_PROTOCOL}://${config.GHE_HOST}` : 'https://github.com';
   return `${web}/${repository}/commit/${sha}`;
 }
+
+/** How long a handed-off report's lease lasts without renewal (BackgroundReports renews it every 30 s). */
+const REPORT_LEASE_SECONDS = 90;
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 
@@ -97,22 +105,26 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     logUrl,
     progress: { turn, current: async () => (await replaced()) === undefined },
   });
-  const finished = (outcome: DeployFinished['outcome'], times: Pick<DeployFinished, 'buildMs' | 'healthMs' | 'servingMs'> = {}) =>
-    deps.events?.publish({ type: 'finished', repository: data.repository, environment: data.environment, kind: data.pullRequest === undefined ? 'production' : 'preview', sha: data.sha, jobId, outcome, ...times });
+  const subject = { repository: data.repository, environment: data.environment, kind: data.pullRequest === undefined ? 'production' : 'preview', sha: data.sha, jobId } as const;
+  const finished = (outcome: DeployFinished['outcome'], details: Pick<DeployFinished, 'buildMs' | 'healthMs' | 'servingMs' | 'title' | 'url' | 'image'> = {}) =>
+    deps.events?.publish({ type: 'finished', ...subject, outcome, at: Date.now(), ...details });
   const markConcluded = (failing = false) => job.updateData({ ...job.data, checkRunId: reporter.checkRunId, concluded: true, failing });
 
   // A superseded job's reports wait behind the live deploy's GitHub writes: hand them off so this
   // worker slot is free for the live deploy at once (BackgroundReports; inline without it).
-  const reportCancelled = async (report: () => Promise<void>): Promise<void> => {
-    if (deps.background) deps.background.run({ jobId, sha: data.sha }, report);
-    else await report();
+  const handOff = async (report: () => Promise<void>): Promise<void> => {
+    if (!deps.background) return report();
+    // Leased while it waits: the reconciler concludes this check only if the report fails or this worker dies.
+    const lease = { renew: () => deps.state.leaseReport(jobId, REPORT_LEASE_SECONDS), release: () => deps.state.releaseReport(jobId) };
+    await lease.renew();
+    deps.background.run({ jobId, sha: data.sha }, report, lease);
   };
 
   try {
     await assertLatest();
   } catch (error) {
     const { title, reason } = classify(error);
-    await reportCancelled(() => reporter.conclude('cancelled', title, renderSummary({ title, rows: [['Commit', `\`${data.sha}\``], ['Reason', reason]] })));
+    await handOff(() => reporter.conclude('cancelled', title, renderSummary({ title, rows: [['Commit', `\`${data.sha}\``], ['Reason', reason]] })));
     await markConcluded();
     return { status: 'skipped', reason };
   }
@@ -139,10 +151,12 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
   const announced = reported.then(() => job.updateData({ ...data, checkRunId: reporter.checkRunId, deploymentId: reporter.deploymentId }));
   announced.catch(() => undefined); // awaited below; this only defers the rejection
   logger.info('deploy started');
+  deps.events?.publish({ type: 'started', ...subject, at: started, trigger: data.reason ?? (data.pullRequest === undefined ? `push to ${data.ref.replace(/^refs\/heads\//, '')}` : `pull request #${data.pullRequest}`), rollback: data.rollback, logUrl });
   log.step(`deploying ${data.repository}@${data.sha} to ${data.environment} (attempt ${job.attemptsMade + 1})${gate.approvedBy ? `, approved by @${gate.approvedBy}` : ''}${data.reason ? `: ${data.reason}` : ''}`);
   try {
-    const source = await sourceStep({ data, octokit, config: deps.config, log, signal: cancel.signal });
-    const { repoConfig } = source;
+    const kept = data.rollback ? await rollbackSource({ data, history: deps.history, engine: deps.engine, log }) : undefined;
+    const source = kept ? undefined : await sourceStep({ data, octokit, config: deps.config, log, signal: cancel.signal });
+    const repoConfig = kept?.repoConfig ?? source!.repoConfig;
     if (data.pullRequest !== undefined && !repoConfig.previews) {
       const reason = 'Previews are turned off in .helvetia.yml (previews: false).';
       log.step(reason);
@@ -160,7 +174,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     log.addSecrets(Object.values(secrets.env));
     log.step(`secrets: ${secretsRow(secrets)[1]}`);
     await assertLatest();
-    const { image, buildMs } = await buildStep({ data, identity, source, octokit, engine: deps.engine, config: deps.config, log, signal: cancel.signal });
+    const { image, buildMs } = kept ? { image: kept.image, buildMs: 0 } : await buildStep({ data, identity, source: source!, octokit, engine: deps.engine, config: deps.config, log, signal: cancel.signal });
     await assertLatest();
     const ready = await environmentStep({
       identity, repositoryId, image, repoConfig, secretEnv: secrets.env, store: deps.secrets?.store, state: deps.state, engine: deps.engine, config: deps.config, log, signal: cancel.signal,
@@ -171,21 +185,30 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     log.step(`live at ${url}`);
     await log.flush();
     await deps.logSink?.setStatus(jobId, 'deployed', { url });
+    // Images kept for rollback stay when the previous containers go (asked then, after their drain).
+    const spare = async (image: string) => Boolean((await deps.history?.allKeptImages())?.has(image));
     try {
       await announced;
+      const change = await keepDeployedImage(deps, data, { image, jobId, checkRunId: reporter.checkRunId, repoConfig }).catch((err: unknown) => {
+        logger.warn({ err }, 'could not keep the image for rollback');
+        log.step(`the image is not kept for rollback: ${log.redact(String(err))}`);
+      });
+      if (change) await handOff(() => updateRollbackButtons(octokit, data, change));
       const summary = renderSummary({
-        title: `Deployed ${data.sha.slice(0, 12)} to ${data.environment}`,
+        title: `${data.rollback ? 'Rolled back' : 'Deployed'} ${data.sha.slice(0, 12)} to ${data.environment}`,
         rows: [
           ['Commit', `\`${data.sha}\``], ...(data.reason ? [['Why', data.reason] as [string, string]] : []), ...(gate.approvedBy ? [['Approved by', `@${gate.approvedBy}`] as [string, string]] : []),
-          ['Image', `\`${image}\``], secretsRow(secrets), ...(ready.services.length ? [servicesRow(ready.services)] : []), ['URL', url], ['Build', seconds(buildMs)], ['Health', seconds(healthMs)], ['Total', seconds(Date.now() - started)],
+          ['Image', `\`${image}\`${data.rollback ? ' (kept, no build)' : ''}`], secretsRow(secrets), ...(ready.services.length ? [servicesRow(ready.services)] : []), ['URL', url], ['Build', seconds(buildMs)], ['Health', seconds(healthMs)], ['Total', seconds(Date.now() - started)],
         ],
         notes: logUrl ? [`[Build log](${logUrl})`] : [],
       });
-      await reporter.conclude('success', `Deployed to ${url}`, summary, url);
+      await reporter.conclude('success', `${data.rollback ? 'Rolled back' : 'Deployed'} to ${url}`, summary, url);
       await reporter.comment({ state: 'deployed', sha: data.sha, url, logUrl, buildSeconds: buildMs / 1000, ...(ready.services.length ? { services: servicesRow(ready.services)[1] } : {}) });
+      // Told now, not after the previous containers' stop timeout: the history shows it live when GitHub does.
+      finished('success', { buildMs, healthMs, servingMs: servedAt - data.enqueuedAt, title: `${data.rollback ? 'Rolled back' : 'Deployed'} to ${url}`, url, image });
     } finally {
       // The previous containers left the network already; they go once GitHub has the news.
-      await retire().catch((err: unknown) => {
+      await retire(spare).catch((err: unknown) => {
         logger.warn({ err }, 'could not remove the previous containers; the next reconcile will');
         log.step(`could not remove the previous containers yet (the next reconcile will): ${log.redact(String(err))}`);
       });
@@ -193,7 +216,6 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
       await deps.logSink?.end(jobId, 'success');
     }
     await markConcluded();
-    finished('success', { buildMs, healthMs, servingMs: servedAt - data.enqueuedAt });
     logger.info({ containerId, url }, 'deploy succeeded');
     return { status: 'deployed', containerId, url };
   } catch (error) {
@@ -214,7 +236,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     await deps.logSink?.setStatus(jobId, cancelled ? 'cancelled' : 'failed');
     await deps.logSink?.end(jobId, outcome.conclusion);
     if (cancelled) {
-      await reportCancelled(async () => {
+      await handOff(async () => {
         // Not `announced`: the job is over by the time a superseded job's reports get their turn.
         await reported;
         await reporter.conclude('cancelled', outcome.title, summary);
@@ -228,7 +250,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     await reporter.conclude(outcome.conclusion, outcome.title, summary);
     await reporter.comment({ state: 'failed', sha: data.sha, logUrl, note: `**${outcome.title}**: ${log.redact(outcome.reason)}` });
     await markConcluded(true);
-    finished(outcome.conclusion);
+    finished(outcome.conclusion, { title: outcome.title });
     throw new UnrecoverableError(`${outcome.title}: ${log.redact(outcome.reason)}`);
   }
 }

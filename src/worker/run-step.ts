@@ -45,7 +45,7 @@ export interface RunResult {
    * once the deploy is reported: an app that ignores SIGTERM costs its stop timeout, not the
    * user's wait for a green check.
    */
-  retire(): Promise<void>;
+  retire(spare?: (image: string) => Promise<boolean>): Promise<void>;
 }
 
 export async function runStep(input: RunInput): Promise<RunResult> {
@@ -122,7 +122,7 @@ export async function runStep(input: RunInput): Promise<RunResult> {
     }
     previous = await switchOver(input, containerId, alias);
   });
-  return { containerId, healthMs, retire: () => retire(input, previous) };
+  return { containerId, healthMs, retire: (spare) => retire(input, previous, spare) };
 }
 
 /** Stops (keeps) every other app container of the environment, for the recreate strategy. */

@@ -29,8 +29,12 @@ export async function runTeardown(job: Job<TeardownJobData>, deps: WorkerDeps): 
     if (c.labels[LABEL.role] === 'app') images.add(c.image);
   }
   for (const image of await deps.engine.listImages(filters)) for (const tag of image.tags) images.add(tag);
+  // The environment's kept images go with it (the history stays, for the dashboard).
+  for (const k of (await deps.history?.dropKept(data.repository, data.environment)) ?? []) images.add(k.image);
+  // …except an image another environment keeps (a preview and production of one commit share it).
+  const keptElsewhere = (await deps.history?.allKeptImages()) ?? new Set<string>();
   const removedImages: string[] = [];
-  for (const image of images) if (await deps.engine.removeImage(image)) removedImages.push(image);
+  for (const image of images) if (!keptElsewhere.has(image) && (await deps.engine.removeImage(image))) removedImages.push(image);
   const { octokit } = await deps.github(data.installationId);
   // A preview's data goes with it; production's volumes are never removed automatically.
   const volumes: string[] = [];

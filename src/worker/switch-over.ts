@@ -46,8 +46,8 @@ async function leaveAlias({ engine, config, log }: RunInput, old: ContainerSumma
   }
 }
 
-/** Lets in-flight requests to the previous containers drain, then stops and removes them and their images. */
-export async function retire(input: RunInput, previous: ContainerSummary[]): Promise<void> {
+/** Lets in-flight requests to the previous containers drain, then stops and removes them and their images (except those `spare` keeps for rollback). */
+export async function retire(input: RunInput, previous: ContainerSummary[], spare: (image: string) => Promise<boolean> = async () => false): Promise<void> {
   const { engine, config, log } = input;
   const serving = previous.filter((c) => c.state === 'running');
   if (serving.length > 0 && config.DRAIN_SECONDS > 0) {
@@ -58,6 +58,6 @@ export async function retire(input: RunInput, previous: ContainerSummary[]): Pro
     log.step(`removing previous container ${old.name}`);
     await engine.stopContainer(old.id, 10);
     await engine.removeContainer(old.id);
-    if (old.image !== input.image) await engine.removeImage(old.image);
+    if (old.image !== input.image && !(await spare(old.image))) await engine.removeImage(old.image);
   }
 }

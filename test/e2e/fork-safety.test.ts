@@ -4,7 +4,7 @@ import { BotUnderTest } from '../helpers/bot-processes.js';
 import { runInNetwork } from '../helpers/docker.js';
 import { httpSite, randomSha } from '../helpers/pipeline.js';
 import { githubTarball } from '../helpers/tarball.js';
-import { deliver, examplePayload, prCommentPayload, pullRequestPayload, pushPayload, repoId } from '../helpers/webhooks.js';
+import { checkRunEvent as sharedCheckRunEvent, deliver, examplePayload, prCommentPayload, pullRequestPayload, pushPayload, retargetPayload } from '../helpers/webhooks.js';
 
 const OWNER = 'hvtest';
 const REPO = `fork-${randomBytes(3).toString('hex')}`;
@@ -14,29 +14,17 @@ const FORK = `forker/${REPO}`;
 const INSTALLATION = 77;
 const APP_ID = 777;
 
-/**
- * Real check_run / check_suite payloads from @octokit/webhooks-examples, re-targeted at one of the
- * bot's check runs of a fork's head: GitHub lists no pull request for those (`pull_requests: []`).
- */
+const target = (sender: string) => ({ owner: OWNER, repo: REPO, installationId: INSTALLATION, appId: APP_ID, sender });
+
+/** Real check_run / check_suite payloads, re-targeted at one of the bot's check runs of a fork's head. */
 function checkRunEvent(action: 'requested_action' | 'rerequested', check: { id: number; sha: string }, sender: string, identifier?: string): Record<string, any> {
-  const payload = examplePayload('check_run', (p) => p.action === action && Boolean(p.installation));
-  Object.assign(payload.check_run, { id: check.id, head_sha: check.sha, pull_requests: [], name: 'helvetia/deploy', app: { ...payload.check_run.app, id: APP_ID } });
-  Object.assign(payload.check_run.check_suite, { head_sha: check.sha, pull_requests: [], app: { ...payload.check_run.check_suite.app, id: APP_ID } });
-  if (identifier) payload.requested_action = { identifier };
-  return retarget(payload, sender);
+  return sharedCheckRunEvent(target(sender), action, check, identifier);
 }
 
 function checkSuiteEvent(sha: string, sender: string): Record<string, any> {
   const payload = examplePayload('check_suite', (p) => p.action === 'rerequested' && Boolean(p.installation));
   Object.assign(payload.check_suite, { head_sha: sha, after: sha, pull_requests: [], app: { ...payload.check_suite.app, id: APP_ID } });
-  return retarget(payload, sender);
-}
-
-function retarget(payload: Record<string, any>, sender: string): Record<string, any> {
-  Object.assign(payload.repository, { id: repoId(FULL), name: REPO, full_name: FULL, owner: { ...payload.repository.owner, login: OWNER } });
-  payload.sender.login = sender;
-  payload.installation = { id: INSTALLATION, node_id: 'x' };
-  return payload;
+  return retargetPayload(payload, target(sender));
 }
 
 describe('fork code never reaches production, end to end (app, worker and proxy processes, real Redis and dockerd)', () => {

@@ -95,3 +95,30 @@ export function prCommentPayload(opts: { owner: string; repo: string; number: nu
   payload.installation = { id: opts.installationId, node_id: 'x' };
   return payload;
 }
+
+/**
+ * A real check_run payload from @octokit/webhooks-examples (`requested_action` with a button's
+ * identifier, or `rerequested`), re-targeted at one of the bot's check runs: GitHub lists no pull
+ * request for a fork's head (`pull_requests: []`), and neither does this.
+ */
+export function checkRunEvent(
+  opts: { owner: string; repo: string; installationId: number; appId: number; sender: string },
+  action: 'requested_action' | 'rerequested',
+  check: { id: number; sha: string },
+  identifier?: string,
+): Record<string, any> {
+  const payload = examplePayload('check_run', (p) => p.action === action && Boolean(p.installation));
+  Object.assign(payload.check_run, { id: check.id, head_sha: check.sha, pull_requests: [], name: 'helvetia/deploy', app: { ...payload.check_run.app, id: opts.appId } });
+  Object.assign(payload.check_run.check_suite, { head_sha: check.sha, pull_requests: [], app: { ...payload.check_run.check_suite.app, id: opts.appId } });
+  if (identifier) payload.requested_action = { identifier };
+  return retargetPayload(payload, opts);
+}
+
+/** Points an example payload at `owner/repo` of `installationId`, sent by `sender`. */
+export function retargetPayload(payload: Record<string, any>, opts: { owner: string; repo: string; installationId: number; sender: string }): Record<string, any> {
+  const full = `${opts.owner}/${opts.repo}`;
+  Object.assign(payload.repository, { id: repoId(full), name: opts.repo, full_name: full, owner: { ...payload.repository.owner, login: opts.owner } });
+  payload.sender.login = opts.sender;
+  payload.installation = { id: opts.installationId, node_id: 'x' };
+  return payload;
+}

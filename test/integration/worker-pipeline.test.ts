@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/docker/labels.js';
 import { runIntake } from '../../src/queue/intake-script.js';
+import { concludeLeftoverChecks } from '../../src/worker/leftover-checks.js';
 import { reconcile } from '../../src/worker/reconcile.js';
 import { httpSite, PipelineHarness, randomSha } from '../helpers/pipeline.js';
 
@@ -63,5 +64,18 @@ describe('worker pipeline on real dockerd and Redis', () => {
     expect(h.github.checkRunUpdates(4242).at(-1)).toMatchObject({ status: 'completed', conclusion: 'failure', output: { title: 'Deploy interrupted' } });
     expect(h.github.checkRunUpdates(4343).at(-1)).toMatchObject({ status: 'completed', conclusion: 'cancelled', output: { title: 'Superseded by bbbbbbb' } });
     expect(await h.deps.state.openChecks()).toEqual([]);
+  });
+
+  it('leaves a check whose report a worker holds (leased) alone, and concludes it once the lease is released, on the periodic pass too', async () => {
+    await h.deps.state.trackCheck({ jobId: 'deploy-handed-off', owner: h.owner, repo: h.repo, installationId: 1, checkRunId: 4545 });
+    await h.deps.state.leaseReport('deploy-handed-off', 60);
+    expect(await concludeLeftoverChecks(h.deps, h.queue.queue)).toEqual([]);
+    expect(h.github.checkRunUpdates(4545)).toEqual([]);
+    // The report failed (its lease released): the next pass concludes the check, once.
+    await h.deps.state.releaseReport('deploy-handed-off');
+    expect(await concludeLeftoverChecks(h.deps, h.queue.queue)).toEqual([4545]);
+    expect(await concludeLeftoverChecks(h.deps, h.queue.queue)).toEqual([]);
+    expect(h.github.checkRunUpdates(4545)).toHaveLength(1);
+    expect(h.github.checkRunUpdates(4545)[0]).toMatchObject({ status: 'completed', conclusion: 'failure', output: { title: 'Deploy interrupted' } });
   });
 });

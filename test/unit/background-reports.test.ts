@@ -39,4 +39,24 @@ describe('BackgroundReports', () => {
     reports.run({}, () => new Promise<void>(() => undefined));
     expect(await reports.drain(20)).toBe(1);
   });
+
+  it('renews a report\'s lease while it waits and releases it when it settles, sent or failed', async () => {
+    const reports = new BackgroundReports(capture().logger);
+    const calls: string[] = [];
+    const lease = (name: string) => ({ renew: async () => void calls.push(`renew ${name}`), release: async () => void calls.push(`release ${name}`) });
+    let send!: () => void;
+    reports.run({ jobId: 'sent' }, () => new Promise<void>((r) => (send = r)), lease('sent'), 5);
+    await expect.poll(() => calls.filter((c) => c === 'renew sent').length).toBeGreaterThanOrEqual(2);
+    expect(calls).not.toContain('release sent');
+    send();
+    await reports.drain(5_000);
+    expect(calls.at(-1)).toBe('release sent');
+    const renewals = calls.length;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(calls).toHaveLength(renewals); // no renewal after the release
+
+    reports.run({ jobId: 'failed' }, async () => { throw new Error('GitHub answered 502'); }, lease('failed'), 5);
+    await reports.drain(5_000);
+    expect(calls.at(-1)).toBe('release failed');
+  });
 });

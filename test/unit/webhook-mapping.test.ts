@@ -90,6 +90,10 @@ describe('check events', () => {
     expect(redeploy.environment).toBeUndefined();
     expect(redeploy.pullRequest).toBeUndefined();
     expect(redeploy.pullRequests).toBeUndefined();
+    const rollback = examplePayload('check_run', (p) => p.action === 'requested_action');
+    rollback.requested_action = { identifier: 'rollback' };
+    expect(mapCheckEvent('d', rollback as never)).toMatchObject({ command: 'rollback', sha: rollback.check_run.head_sha, checkRunId: rollback.check_run.id });
+    expect(mapCheckEvent('d', rollback as never)!.environment).toBeUndefined();
     const suite = examplePayload('check_suite', (p) => p.action === 'rerequested');
     expect(mapCheckEvent('d', suite as never)).toMatchObject({ command: 'redeploy', sha: suite.check_suite.head_sha, suite: true });
     expect(mapCheckEvent('d', suite as never)!.environment).toBeUndefined();

@@ -1,0 +1,42 @@
+import type { RepoConfig } from '../config/repo-config.js';
+import { ACTIONS, setCheckActions } from '../github/checks.js';
+import type { DeployJobData } from '../queue/job-types.js';
+import type { WorkerDeps } from './run-deploy.js';
+
+/**
+ * After a successful swap: the new image heads the environment's kept images (KEEP_IMAGES for
+ * production, one for a preview). Images that fall out are removed from the engine unless another
+ * environment still keeps them (a preview and production of one commit share its image). Returns
+ * what changed, for the check runs' buttons. An image that drops out while a container still uses
+ * it (a previous deploy still draining) goes with that container: retire spares only what is kept then.
+ */
+export async function keepDeployedImage(
+  deps: Pick<WorkerDeps, 'config' | 'engine' | 'history'>,
+  data: DeployJobData,
+  deployed: { image: string; jobId: string; checkRunId?: number; repoConfig: RepoConfig },
+): Promise<{ previous?: number; dropped: number[] }> {
+  const history = deps.history;
+  if (!history) return { dropped: [] };
+  const limit = data.pullRequest === undefined ? deps.config.KEEP_IMAGES : 1;
+  const before = await history.kept(data.repository, data.environment);
+  const dropped = await history.keep(data.repository, data.environment, { sha: data.sha, image: deployed.image, jobId: deployed.jobId, checkRunId: deployed.checkRunId, repoConfig: deployed.repoConfig, deployedAt: Date.now() }, limit);
+  const kept = await history.allKeptImages();
+  for (const old of dropped) if (!kept.has(old.image)) await deps.engine.removeImage(old.image);
+  const production = data.pullRequest === undefined;
+  const previous = before.find((k) => k.image !== deployed.image && !dropped.some((d) => d.image === k.image));
+  return {
+    previous: production ? previous?.checkRunId : undefined,
+    // A preview's check runs never offered "Roll back" (they keep only their current image).
+    dropped: production ? dropped.flatMap((d) => (d.checkRunId === undefined || d.checkRunId === deployed.checkRunId ? [] : [d.checkRunId])) : [],
+  };
+}
+
+/**
+ * Production check runs offer "Roll back" exactly while their image is kept: the deploy just
+ * replaced gains the button, those whose image went lose it.
+ */
+export async function updateRollbackButtons(octokit: Parameters<typeof setCheckActions>[0], data: DeployJobData, change: { previous?: number; dropped: number[] }): Promise<void> {
+  const repo = { owner: data.owner, repo: data.repo };
+  if (change.previous !== undefined) await setCheckActions(octokit, { ...repo, checkRunId: change.previous, actions: [ACTIONS.redeploy, ACTIONS.rollback] });
+  for (const checkRunId of change.dropped) await setCheckActions(octokit, { ...repo, checkRunId, actions: [ACTIONS.redeploy] });
+}
