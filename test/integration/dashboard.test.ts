@@ -80,6 +80,7 @@ describe('dashboard: sign-in, sessions, CSRF, permissions at action time (GitHub
 
   afterAll(async () => {
     await close?.();
+    server?.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await github.stop();
     const keys = await redis.keys(`${prefix}:*`);
@@ -160,12 +161,14 @@ describe('dashboard: sign-in, sessions, CSRF, permissions at action time (GitHub
     const unknown = await forged.get('/auth/callback?code=ucode1&state=forged');
     expect(unknown.status).toBe(400);
     expect(forged.cookies.has('hv_session')).toBe(false);
-    // A state issued to the attacker's browser, delivered to a victim's (no binding cookie): refused.
+    // A state issued to the attacker's browser, delivered to a victim's (a sign-in of its own pending): refused.
     const attacker = new DashboardClient(baseUrl);
     const login = await attacker.get('/auth/login');
     const authorize = await fetch(login.headers.get('location')!, { redirect: 'manual' });
     const callback = authorize.headers.get('location')!;
     const victim = new DashboardClient(baseUrl);
+    await victim.get('/auth/login');
+    expect(victim.cookies.get('hv_oauth')).toBeDefined();
     expect((await victim.get(callback)).status).toBe(400);
     expect(victim.cookies.has('hv_session')).toBe(false);
     // …and it is used up: the attacker cannot use it afterwards either.
@@ -300,14 +303,18 @@ describe('dashboard: sign-in, sessions, CSRF, permissions at action time (GitHub
         text += Buffer.from(value).toString();
       }
     };
-    await until(/: subscribed/);
-    await history.record(record({ jobId: 'other', repository: 'acme/secret-plans', sha: 'd'.repeat(40) }));
-    await history.record(record({ jobId: 'fresh', environment: 'pr-9', sha: 'e'.repeat(40), trigger: 'pull_request' }));
-    await until(/event: record\ndata: .*"fresh"/);
-    expect(text).not.toContain('secret-plans');
-    // Signed out: the stream ends at the next heartbeat.
-    await client.post('/auth/logout', { _csrf: DashboardClient.csrfOf(await (await client.get('/')).text()) });
-    await expect(until(/never/)).rejects.toThrow('stream ended');
-    controller.abort();
+    try {
+      await until(/: subscribed/);
+      await history.record(record({ jobId: 'other', repository: 'acme/secret-plans', sha: 'd'.repeat(40) }));
+      await history.record(record({ jobId: 'fresh', environment: 'pr-9', sha: 'e'.repeat(40), trigger: 'pull_request' }));
+      await until(/event: record\ndata: .*"fresh"/);
+      expect(text).not.toContain('secret-plans');
+      // Signed out: the stream ends at the next heartbeat.
+      await client.post('/auth/logout', { _csrf: DashboardClient.csrfOf(await (await client.get('/')).text()) });
+      const deadline = new Promise((_, reject) => setTimeout(() => reject(new Error('still streaming after sign-out')), 5000));
+      await expect(Promise.race([until(/never/), deadline])).rejects.toThrow('stream ended');
+    } finally {
+      controller.abort();
+    }
   });
 });
