@@ -13,7 +13,7 @@ export function layout(input: { title: string; user?: LayoutUser; body: string; 
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${escapeHtml(input.title)} · helvetia</title>
+<meta name="referrer" content="same-origin"><title>${escapeHtml(input.title)} · helvetia</title>
 <link rel="stylesheet" href="/dashboard/_assets/dashboard.css"><script src="/dashboard/_assets/dashboard.js" defer></script></head>
 <body><header class="top"><a class="brand" href="/">helvetia</a>${user}</header>
 ${crumbs ? `<nav class="crumbs">${crumbs}</nav>` : ''}
