@@ -122,6 +122,12 @@ describe('dashboard: sign-in, sessions, CSRF, permissions at action time (GitHub
     expect(await (await client.get('/')).text()).toContain('@alice');
   });
 
+  it('without both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET there is no dashboard (/ keeps its old behaviour)', () => {
+    const logger = createLogger({ level: 'silent' });
+    expect(createDashboard({ config: { ...config(baseUrl), GITHUB_CLIENT_SECRET: undefined }, redis, queue, logger })).toBeUndefined();
+    expect(createDashboard({ config: { ...config(baseUrl), GITHUB_CLIENT_ID: undefined }, redis, queue, logger })).toBeUndefined();
+  });
+
   it('https: cookies are Secure and __Host- prefixed', async () => {
     const https = createDashboard({ config: config('https://deploy.example'), redis, queue, logger: createLogger({ level: 'silent' }) })!;
     const app = express().use(https.router);

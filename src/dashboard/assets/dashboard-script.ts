@@ -12,7 +12,7 @@ export const DASHBOARD_SCRIPT = String.raw`(function () {
   var envBase = main.getAttribute('data-env-base') || '';
   var onlyEnvironment = main.getAttribute('data-environment');
   var state = document.getElementById('live-state');
-  var LABELS = { success: 'live', failure: 'failed', timed_out: 'timed out', cancelled: 'cancelled', neutral: 'skipped', action_required: 'needs approval' };
+  var LABELS = { success: 'deployed', failure: 'failed', timed_out: 'timed out', cancelled: 'cancelled', neutral: 'skipped', action_required: 'needs approval' };
   var ENV_CELLS = ['Environment', 'Status', 'URL', 'Commit', 'Trigger', 'Deployed', 'Image', 'Resources', 'Services'];
   var HISTORY_CELLS = ['Status', 'Commit', 'Trigger', 'Started', 'Build \u00b7 health \u00b7 total', 'Result', 'Log', 'Actions'];
 

@@ -37,7 +37,7 @@ tr.flash td{animation:flash 1.5s ease-out}@keyframes flash{from{background:#fff8
 main{padding:.25rem .75rem 2rem}.top{padding:.6rem .75rem}.crumbs{padding:.5rem .75rem}
 .grid,.grid tbody,.grid tr,.grid td{display:block;width:100%}.grid thead{display:none}
 .grid{border:0;background:none}.grid tr{background:#fff;border:1px solid #d0d7de;border-radius:8px;margin:0 0 .75rem;padding:.35rem 0}
-.grid td{border:0;padding:.25rem .75rem;display:flex;gap:.75rem;justify-content:space-between;text-align:right}
-.grid td::before{content:attr(data-label);color:#59636e;font-size:.85rem;text-align:left;flex:0 0 auto}
+.grid td{border:0;padding:.25rem .75rem;display:flex;flex-wrap:wrap;align-items:center;gap:.4rem;justify-content:flex-end;text-align:right}
+.grid td::before{content:attr(data-label);color:#59636e;font-size:.85rem;text-align:left;flex:0 0 auto;margin-right:auto}
 .grid td:empty{display:none}
 }`;

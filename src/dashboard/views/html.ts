@@ -21,7 +21,7 @@ export const environmentPath = (r: { owner: string; repo: string }, environment:
 export const csrfField = (token: string): string => `<input type="hidden" name="_csrf" value="${escapeHtml(token)}">`;
 
 const OUTCOME_LABEL: Record<string, string> = {
-  success: 'live', failure: 'failed', timed_out: 'timed out', cancelled: 'cancelled', neutral: 'skipped', action_required: 'needs approval',
+  success: 'deployed', failure: 'failed', timed_out: 'timed out', cancelled: 'cancelled', neutral: 'skipped', action_required: 'needs approval',
 };
 
 /** A status badge from a deploy outcome (none yet: in progress). */
