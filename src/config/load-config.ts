@@ -49,6 +49,8 @@ const schema = z.object({
   /** OAuth credentials of the GitHub App (the manifest flow writes them): dashboard sign-in. */
   GITHUB_CLIENT_ID: z.string().optional(),
   GITHUB_CLIENT_SECRET: z.string().optional(),
+  /** How long a dashboard sign-in lasts (hours); the user's GitHub token is kept server-side for as long. */
+  DASHBOARD_SESSION_HOURS: intVar(8, 1, 168),
   /** With it set, GET /metrics (app and worker) needs `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   /** The worker's own small HTTP port for /metrics and /healthz; 0 (the default) turns it off. */

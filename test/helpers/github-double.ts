@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GitHubDoubleUsers } from './github-double-users.js';
 import { filesOfTarball, githubTarball } from './tarball.js';
 import { repoId } from './webhooks.js';
 
@@ -47,6 +48,8 @@ export class GitHubDouble {
   /** Issue comments by id. */
   readonly comments = new Map<number, { issue: string; body: string }>();
   readonly deployments: { id: number; repo: string; environment: string; sha: string }[] = [];
+  /** Users: OAuth sign-in and what their tokens see (github-double-users.ts). */
+  readonly users = new GitHubDoubleUsers(this.installations);
   private readonly checks = new Map<number, CheckRunState>();
   private server?: Server;
   private nextId = 1000;
@@ -112,6 +115,8 @@ export class GitHubDouble {
     const body = !raw ? undefined : form ? Object.fromEntries(new URLSearchParams(raw)) : JSON.parse(raw);
     const call: RecordedCall = { method: req.method ?? 'GET', path, body, authorization: req.headers.authorization };
     this.calls.push(call);
+    const userAnswer = this.users.handle(call.method, new URL(req.url ?? '/', 'http://x'), body, req.headers.authorization);
+    if (userAnswer) return userAnswer;
     let m: RegExpMatchArray | null;
     if ((m = path.match(/^\/api\/v3\/app\/installations\/(\d+)\/access_tokens$/)) && req.method === 'POST') {
       const token = `ghs_${randomBytes(18).toString('hex')}`;
