@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeployHistory } from '../../src/history/deploy-history.js';
 import { BotUnderTest } from '../helpers/bot-processes.js';
@@ -41,7 +42,9 @@ describe('instant rollback: kept images, swapped in without a build (app, worker
 
   beforeAll(async () => {
     github.writers.add('maintainer');
-    await bot.start();
+    github.installations.set(FULL, INSTALLATION);
+    github.users.grant('maintainer', FULL, 'write');
+    await bot.start({ GITHUB_CLIENT_ID: github.users.clientId, GITHUB_CLIENT_SECRET: github.users.clientSecret });
     for (const [i, sha] of shas.entries()) {
       github.addCommit(OWNER, REPO, sha, httpSite(`version ${i + 1}`));
       expect((await send('push', pushPayload({ owner: OWNER, repo: REPO, sha, installationId: INSTALLATION }))).status).toBe(200);
@@ -97,5 +100,33 @@ describe('instant rollback: kept images, swapped in without a build (app, worker
     expect(check.state.output.title).toBe('Not rolled back: image not kept');
     expect(check.state.output.summary).toContain('no longer kept for production (KEEP_IMAGES=2)');
     expect(await serve()).toBe('version 2');
+  });
+
+  it('"Roll back" on the dashboard: the worker swaps to the kept image and the open environment page shows it live', async () => {
+    const browser: Browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      github.users.signedIn = 'maintainer';
+      const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+      await page.goto(`${bot.baseUrl}/`);
+      await page.click('#sign-in');
+      await page.waitForSelector('#login');
+      const environments = await (await page.context().newPage());
+      await environments.goto(`${bot.baseUrl}/repos/${FULL}`);
+      await environments.waitForSelector('#live-state.on');
+      await page.goto(`${bot.baseUrl}/repos/${FULL}/environments/production`);
+      const target = shas[2]!;
+      const tarballs = tarballsOf(target).length;
+      await page.click(`button[data-action="rollback"][data-sha="${target}"]`);
+      await page.waitForSelector('#notice');
+      await environments.waitForSelector(`tr[data-environment="production"] a.sha:text("${target.slice(0, 7)}")`, { timeout: 60_000 });
+      await environments.waitForSelector('tr[data-environment="production"] .badge-success', { timeout: 60_000 });
+      await environments.screenshot({ path: 'test-artifacts/rollback-dashboard-environments.png', fullPage: true });
+      expect(await serve()).toBe('version 3');
+      expect(tarballsOf(target)).toHaveLength(tarballs);
+      const check = await concluded(target, 'success', 2);
+      expect(check.state.output.title).toMatch(/^Rolled back to http/);
+    } finally {
+      await browser.close();
+    }
   });
 });
