@@ -1,3 +1,4 @@
+import { usageFromStats, type ContainerUsage } from './container-stats.js';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { buildImage } from './dockerode-build.js';
@@ -87,6 +88,10 @@ export class DockerodeEngine implements DockerEngine {
   async containerLogs(id: string, tail: number): Promise<string> {
     const buffer = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail, follow: false })) as Buffer;
     return demux(buffer);
+  }
+
+  async containerStats(id: string): Promise<ContainerUsage> {
+    return usageFromStats(await this.docker.getContainer(id).stats({ stream: false }));
   }
 
   async lastExitCode(id: string, sinceSeconds: number): Promise<number | undefined> {

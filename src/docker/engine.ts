@@ -1,3 +1,4 @@
+import type { ContainerUsage } from './container-stats.js';
 import type { Readable } from 'node:stream';
 import type { ContainerCreateOptions } from 'dockerode';
 
@@ -93,6 +94,8 @@ export interface DockerEngine {
   containerLogs(id: string, tail: number): Promise<string>;
   /** The exit code of the container's last `die` event since `sinceSeconds` (Unix time): a restarted container's State shows 0. */
   lastExitCode(id: string, sinceSeconds: number): Promise<number | undefined>;
+  /** One sample of the container's CPU and memory use (the stats API, not streamed). */
+  containerStats(id: string): Promise<ContainerUsage>;
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
   listContainers(labelFilters: string[]): Promise<ContainerSummary[]>;

@@ -31,4 +31,10 @@ export class StatsStore {
   async drop(repository: string, environment: string): Promise<void> {
     await this.redis.hdel(this.key, `${repository}@${environment}`);
   }
+
+  /** Drops the samples of every environment not in `live` ("owner/repo@environment"). */
+  async retain(live: ReadonlySet<string>): Promise<void> {
+    const gone = (await this.redis.hkeys(this.key)).filter((field) => !live.has(field));
+    if (gone.length) await this.redis.hdel(this.key, ...gone);
+  }
 }

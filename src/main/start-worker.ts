@@ -22,6 +22,8 @@ import type { WorkerDeps } from '../worker/run-deploy.js';
 import { createLogConnection, type Stop } from './role-support.js';
 import { DeployHistory } from '../history/deploy-history.js';
 import { recordHistory } from '../history/record-history.js';
+import { StatsStore } from '../history/environment-stats.js';
+import { StatsSampler } from '../history/stats-sampler.js';
 
 /** The worker role: boot reconcile, then the deploy workers and the intake dispatcher. */
 export async function startWorker(config: Config, logger: Logger): Promise<Stop> {
@@ -59,6 +61,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
     logUrl: (jobId) => logUrl(config.logs.APP_BASE_URL, config.logs.LOG_SIGNING_KEY, jobId, config.logs.LOG_LINK_TTL_HOURS),
   };
   await ensureEdgeNetwork(deps.engine, config, logger);
+  const sampler = new StatsSampler({ engine: deps.engine, state, stats: new StatsStore(connection, config.QUEUE_PREFIX), logger: logger.child({ role: 'worker', component: 'stats' }) });
   await reconcile(deps, queue.queue);
   const workers = await createWorkers(connection, deps, {
     prefix: config.QUEUE_PREFIX,
@@ -67,12 +70,14 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
     stalledInterval: config.WORKER_LOCK_SECONDS * 1000,
     reconcileEveryMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
   }, queue);
+  sampler.start(config.STATS_INTERVAL_SECONDS * 1000);
   const http = config.WORKER_METRICS_PORT ? await startWorkerHttp(config.WORKER_METRICS_PORT, config.HOST, metrics.registry, config.METRICS_TOKEN) : undefined;
   // Operators check which Docker endpoint the worker uses (`docker compose logs worker | grep DOCKER_HOST`).
   logger.info({ concurrency: config.WORKER_CONCURRENCY, DOCKER_HOST: config.DOCKER_HOST }, 'worker started');
   return async () => {
     http?.closeAllConnections();
     await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
+    await sampler.stop();
     await workers.close();
     const unsent = await background.drain(20_000);
     if (unsent > 0) logger.warn({ unsent }, 'stopped with GitHub reports unsent; the next start reconciles their check runs');

@@ -46,6 +46,14 @@ export class DeployState {
     return out.sort((a, b) => a.environment.localeCompare(b.environment));
   }
 
+  /** Every environment's live container, all repositories. */
+  async liveContainers(): Promise<{ repository: string; environment: string; containerId: string }[]> {
+    return Object.entries(await this.redis.hgetall(this.key('live'))).map(([field, containerId]) => {
+      const at = field.lastIndexOf('@');
+      return { repository: field.slice(0, at), environment: field.slice(at + 1), containerId };
+    });
+  }
+
   async getLive(repository: string, environment: string): Promise<string | undefined> {
     return (await this.redis.hget(this.key('live'), `${repository}@${environment}`)) ?? undefined;
   }
