@@ -65,6 +65,7 @@ export async function runRollbackBench(): Promise<BenchRow[]> {
       rollbacks.push(await press(versions[0]!, 'rollback'));
       redeploys.push(await press(versions[1]!, 'redeploy'));
     }
+    if (process.env.ROLLBACK_TRACE === '1') await printLastRollbackLog(stack);
     return [
       {
         group: G, metric: `"Roll back" pressed → the kept version answers (six-instruction site, median of ${ROUNDS}), against "Redeploy" of a commit (cached build)`,
@@ -75,5 +76,23 @@ export async function runRollbackBench(): Promise<BenchRow[]> {
   } finally {
     await proxy?.process.stop();
     await stack.stop();
+  }
+}
+
+/** ROLLBACK_TRACE=1: the last rollback job's build log, each line with its time since the first (where the time goes). */
+async function printLastRollbackLog(stack: BenchStack): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(stack.env.REDIS_URL!);
+  try {
+    const keys = await redis.keys(`${stack.prefix}:log:*rollback-production*`);
+    for (const key of keys) {
+      if ((await redis.type(key)) !== 'stream') continue;
+      const entries = await redis.xrange(key, '-', '+');
+      const t0 = Number(entries[0]?.[0].split('-')[0]);
+      process.stderr.write(`--- ${key}\n`);
+      for (const [id, fields] of entries) process.stderr.write(`+${Number(id.split('-')[0]) - t0} ms ${fields.join(' ').slice(0, 160)}\n`);
+    }
+  } finally {
+    redis.disconnect();
   }
 }

@@ -7,7 +7,9 @@ import { FaultStack, randomSha, waitFor } from '../helpers/fault-stack.js';
  * stays open; nothing is left behind but the live deployment.
  */
 describe('fault drill: worker SIGKILL mid-deploy', () => {
-  const stack = new FaultStack({ name: 'kill', env: { WORKER_LOCK_SECONDS: '2', HEALTH_TIMEOUT_SECONDS: '30' } });
+  // KEEP_IMAGES=1: no image kept for rollback besides the live one, so "nothing left but the live
+  // deployment" covers images too (rollback's kept images are tested in rollback.test.ts).
+  const stack = new FaultStack({ name: 'kill', env: { WORKER_LOCK_SECONDS: '2', HEALTH_TIMEOUT_SECONDS: '30', KEEP_IMAGES: '1' } });
   const repo = stack.repo('kill');
 
   beforeAll(() => stack.start());
