@@ -7,6 +7,7 @@
  * `helvetia proxy`, as in docker-compose.yml.
  */
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { staticSite } from '../test/helpers/site-fixtures.js';
 import { startProxyProcess, type ProxyProcess } from '../test/helpers/proxy-process.js';
 import { startCli } from '../test/helpers/processes.js';
@@ -81,7 +82,6 @@ export async function runRollbackBench(): Promise<BenchRow[]> {
 
 /** ROLLBACK_TRACE=1: the last rollback job's build log, each line with its time since the first (where the time goes). */
 async function printLastRollbackLog(stack: BenchStack): Promise<void> {
-  const { Redis } = await import('ioredis');
   const redis = new Redis(stack.env.REDIS_URL!);
   try {
     const keys = await redis.keys(`${stack.prefix}:log:*rollback-production*`);

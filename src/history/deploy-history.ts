@@ -4,6 +4,18 @@ import type { RepoConfig } from '../config/repo-config.js';
 /** The Redis pub/sub channel each history change is published on (JSON DeployRecord): the dashboard's live updates. */
 export const historyChannel = (prefix: string): string => `${prefix}:history-updates`;
 
+/** LSET of the entry containing ARGV[1] (its `"jobId":"…"`) to ARGV[2], published on ARGV[3]; 0 when gone. */
+const SET_ENTRY = `
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+for i, raw in ipairs(items) do
+  if string.find(raw, ARGV[1], 1, true) then
+    redis.call('LSET', KEYS[1], i - 1, ARGV[2])
+    redis.call('PUBLISH', ARGV[3], ARGV[2])
+    return 1
+  end
+end
+return 0`;
+
 /** How many deploys each environment's history keeps (newest first). */
 export const HISTORY_LENGTH = 50;
 
@@ -74,29 +86,22 @@ export class DeployHistory {
 
   /**
    * Completes the history entry of `jobId` with `patch`; false when the environment's history has no
-   * such entry. Optimistic (WATCH): a deploy recorded meanwhile shifts the index, so it tries again.
+   * such entry. The merged record is written where the entry is when the write lands (a script finds
+   * it there): a deploy recorded meanwhile shifts the index. One writer per job (recordHistory).
    */
   async update(repository: string, environment: string, jobId: string, patch: Partial<DeployRecord>): Promise<boolean> {
     const key = this.key('history', repository, environment);
+    const existing = (await this.list(repository, environment)).find((r) => r.jobId === jobId);
+    if (!existing) return false;
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-    for (;;) {
-      const client = this.redis.duplicate();
-      try {
-        await client.watch(key);
-        const existing = await this.list(repository, environment, client);
-        const index = existing.findIndex((r) => r.jobId === jobId);
-        if (index < 0) return false;
-        const record = { ...existing[index]!, ...defined, jobId, repository, environment };
-        const done = await client.multi().lset(key, index, JSON.stringify(record)).publish(historyChannel(this.prefix), JSON.stringify(record)).exec();
-        if (done !== null) return true;
-      } finally {
-        client.disconnect();
-      }
-    }
+    const record = JSON.stringify({ ...existing, ...defined, jobId, repository, environment });
+    // JSON.stringify writes jobId as it was recorded: its exact text finds the entry.
+    const needle = JSON.stringify({ jobId }).slice(1, -1);
+    return (await this.redis.eval(SET_ENTRY, 1, key, needle, record, historyChannel(this.prefix))) === 1;
   }
 
-  async list(repository: string, environment: string, client: Redis = this.redis): Promise<DeployRecord[]> {
-    return (await client.lrange(this.key('history', repository, environment), 0, -1)).map((raw) => JSON.parse(raw) as DeployRecord);
+  async list(repository: string, environment: string): Promise<DeployRecord[]> {
+    return (await this.redis.lrange(this.key('history', repository, environment), 0, -1)).map((raw) => JSON.parse(raw) as DeployRecord);
   }
 
   /** Every environment of `repository` that has a history (live or not), sorted. */
@@ -104,15 +109,15 @@ export class DeployHistory {
     return (await this.redis.smembers(this.environmentsKey(repository))).sort();
   }
 
-  /** Keeps `image` at the head of the environment's kept images; returns those past `keep` (removed from the list). */
-  async keep(repository: string, environment: string, image: KeptImage, keep: number): Promise<KeptImage[]> {
+  /** Keeps `image` at the head of the environment's kept images: the list now, and those past `keep` (removed from it). */
+  async keep(repository: string, environment: string, image: KeptImage, keep: number): Promise<{ kept: KeptImage[]; dropped: KeptImage[] }> {
     const key = this.key('kept', repository, environment);
     const others = (await this.kept(repository, environment)).filter((k) => k.image !== image.image);
     const all = [image, ...others];
     const multi = this.redis.multi().del(key);
     for (const k of [...all.slice(0, keep)].reverse()) multi.lpush(key, JSON.stringify(k));
     await multi.exec();
-    return all.slice(keep);
+    return { kept: all.slice(0, keep), dropped: all.slice(keep) };
   }
 
   async kept(repository: string, environment: string): Promise<KeptImage[]> {

@@ -18,12 +18,12 @@ export async function keepDeployedImage(
   const history = deps.history;
   if (!history) return { dropped: [] };
   const limit = data.pullRequest === undefined ? deps.config.KEEP_IMAGES : 1;
-  const before = await history.kept(data.repository, data.environment);
-  const dropped = await history.keep(data.repository, data.environment, { sha: data.sha, image: deployed.image, jobId: deployed.jobId, checkRunId: deployed.checkRunId, repoConfig: deployed.repoConfig, deployedAt: Date.now() }, limit);
+  const { kept: nowKept, dropped } = await history.keep(data.repository, data.environment, { sha: data.sha, image: deployed.image, jobId: deployed.jobId, checkRunId: deployed.checkRunId, repoConfig: deployed.repoConfig, deployedAt: Date.now() }, limit);
   const kept = await history.allKeptImages();
   for (const old of dropped) if (!kept.has(old.image)) await deps.engine.removeImage(old.image);
   const production = data.pullRequest === undefined;
-  const previous = before.find((k) => k.image !== deployed.image && !dropped.some((d) => d.image === k.image));
+  // The deploy this one replaced, when its image is still kept (behind the new one).
+  const previous = nowKept[1];
   return {
     previous: production ? previous?.checkRunId : undefined,
     // A preview's check runs never offered "Roll back" (they keep only their current image).

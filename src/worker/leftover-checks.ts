@@ -5,6 +5,12 @@ import type { WorkerDeps } from './run-deploy.js';
 
 export const IN_FLIGHT = new Set(['active', 'waiting', 'waiting-children', 'delayed', 'prioritized']);
 
+/** A job's BullMQ state, `missing` when it is gone (or has no id). */
+export async function jobState(queue: Queue<PipelineJobData>, jobId: string | undefined): Promise<string> {
+  const job = jobId ? await queue.getJob(jobId) : undefined;
+  return job ? await job.getState() : 'missing';
+}
+
 /**
  * Concludes the check runs nobody will finish: tracked as open, their job no longer in flight, and
  * no worker holding their report (a lease, see DeployState.leaseReport). Run when a worker starts
@@ -15,8 +21,7 @@ export const IN_FLIGHT = new Set(['active', 'waiting', 'waiting-children', 'dela
 export async function concludeLeftoverChecks(deps: WorkerDeps, queue: Queue<PipelineJobData>): Promise<number[]> {
   const concluded: number[] = [];
   for (const check of await deps.state.openChecks()) {
-    const job = await queue.getJob(check.jobId);
-    if (job && IN_FLIGHT.has(await job.getState())) continue;
+    if (IN_FLIGHT.has(await jobState(queue, check.jobId))) continue;
     if (await deps.state.reportLeased(check.jobId)) continue;
     await concludeLeftover(deps, check, 'the worker stopped before this deploy concluded; push again to redeploy');
     concluded.push(check.checkRunId);

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { DockerEngine } from '../docker/engine.js';
 import { LABEL, ownedFilters } from '../docker/labels.js';
 import type { PipelineJobData } from '../queue/job-types.js';
-import { concludeLeftoverChecks, IN_FLIGHT } from './leftover-checks.js';
+import { concludeLeftoverChecks, IN_FLIGHT, jobState } from './leftover-checks.js';
 import type { WorkerDeps } from './run-deploy.js';
 
 
@@ -19,10 +19,7 @@ export interface ReconcileReport {
  */
 export async function reconcile(deps: WorkerDeps, queue: Queue<PipelineJobData>): Promise<ReconcileReport> {
   const report: ReconcileReport = { removedContainers: [], removedImages: [], concludedChecks: [] };
-  const stateOf = async (jobId: string | undefined) => {
-    const job = jobId ? await queue.getJob(jobId) : undefined;
-    return job ? await job.getState() : 'missing';
-  };
+  const stateOf = (jobId: string | undefined) => jobState(queue, jobId);
 
   const containers = await deps.engine.listContainers(ownedFilters(deps.config.QUEUE_PREFIX));
   const newestRunning = new Map<string, string>();

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeployHistory, type DeployRecord } from '../../src/history/deploy-history.js';
 import { StatsStore } from '../../src/history/environment-stats.js';
@@ -76,7 +77,7 @@ describe('dashboard end to end (Chromium, helvetia app, GitHub double, real Redi
     await history.record(record({ jobId: 'f1', environment: 'pr-4', sha: SHA2, trigger: 'pull_request', image: 'helvetia/acme-shop:pr-4', outcome: 'success', finishedAt: Date.now() - 5000, url: 'http://pr-4--shop--acme.preview.test' }));
     await redis.hset(`${prefix}:live-sha`, `${REPO}@production`, SHA2, `${REPO}@pr-4`, SHA2);
     await new StatsStore(redis, prefix).set(REPO, 'production', { containerId: 'c1', cpuPercent: 3.25, memoryBytes: 48 * 1024 * 1024, memoryLimitBytes: 512 * 1024 * 1024, at: Date.now() });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    browser = await launchChromium();
     mkdirSync('test-artifacts', { recursive: true });
   });
 

@@ -3,14 +3,14 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildLogStore } from '../../src/logs/build-log-store.js';
 import { logUrl } from '../../src/logs/log-token.js';
 import { stripSgr } from '../../src/logs/sanitize-line.js';
 import { deleteKeys, eventually, newRedis, newStore, startLogServer, TEST_SIGNING_KEY, uniquePrefix, type TestServer } from '../helpers/logs-fixtures.js';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const META = { repository: 'octo/web', sha: '9f8e7d6c5b4a', environment: 'pr-42', commitUrl: 'https://github.com/octo/web/commit/9f8e7d6c5b4a' };
 
@@ -58,7 +58,7 @@ describe('build log viewer in headless Chromium', () => {
     evil = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end(EVIL_PAGE)).listen(0, '127.0.0.1');
     await new Promise((resolve) => evil.once('listening', resolve));
     evilOrigin = `http://127.0.0.1:${(evil.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

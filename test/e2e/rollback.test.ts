@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { chromium, type Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeployHistory } from '../../src/history/deploy-history.js';
 import { BotUnderTest } from '../helpers/bot-processes.js';
@@ -103,7 +103,7 @@ describe('instant rollback: kept images, swapped in without a build (app, worker
   });
 
   it('"Roll back" on the dashboard: the worker swaps to the kept image and the open environment page shows it live', async () => {
-    const browser: Browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    const browser = await launchChromium();
     try {
       github.users.signedIn = 'maintainer';
       const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();

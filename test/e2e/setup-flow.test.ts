@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, TEST_PRIVATE_KEY } from '../helpers/env.js';
 import { GitHubDouble } from '../helpers/github-double.js';
@@ -35,7 +36,7 @@ describe('GitHub App registration in one step (manifest flow, Chromium, GitHub d
     writeFileSync(envFile, '# my settings\nPREVIEW_DOMAIN=preview.test\n');
     proc = startCli(['app'], env());
     await waitForHttp(`${baseUrl}/healthz`);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    browser = await launchChromium();
     mkdirSync('test-artifacts', { recursive: true });
   });
 

@@ -21,13 +21,13 @@ describe('deploy history and kept images (real Redis)', () => {
   });
 
   it('keeps the newest images first, returns those past the limit, and moves a re-kept image to the head', async () => {
-    expect(await history.keep('o/r', 'production', kept('a'), 2)).toEqual([]);
-    expect(await history.keep('o/r', 'production', kept('b'), 2)).toEqual([]);
-    const dropped = await history.keep('o/r', 'production', kept('c'), 2);
+    expect((await history.keep('o/r', 'production', kept('a'), 2)).dropped).toEqual([]);
+    expect((await history.keep('o/r', 'production', kept('b'), 2)).dropped).toEqual([]);
+    const { dropped } = await history.keep('o/r', 'production', kept('c'), 2);
     expect(dropped.map((k) => k.sha)).toEqual(['a']);
     expect((await history.kept('o/r', 'production')).map((k) => k.sha)).toEqual(['c', 'b']);
     // A rollback to b keeps b at the head, c behind it; nothing drops.
-    expect(await history.keep('o/r', 'production', kept('b'), 2)).toEqual([]);
+    expect((await history.keep('o/r', 'production', kept('b'), 2)).dropped).toEqual([]);
     expect((await history.kept('o/r', 'production')).map((k) => k.sha)).toEqual(['b', 'c']);
     expect(await history.keptImage('o/r', 'production', 'c')).toMatchObject({ image: 'helvetia/app:c' });
     expect(await history.keptImage('o/r', 'production', 'a')).toBeUndefined();
@@ -59,6 +59,12 @@ describe('deploy history and kept images (real Redis)', () => {
     const list = await history.list('o/h', 'production');
     expect(list).toHaveLength(HISTORY_LENGTH);
     expect(list[0]!.jobId).toBe(`k${HISTORY_LENGTH + 4}`);
+    // The entry of exactly that job is completed, not a newer one whose id starts the same (k5 vs k50…k54).
+    expect(await history.update('o/h', 'production', 'k5', { outcome: 'failure' })).toBe(true);
+    const after = await history.list('o/h', 'production');
+    expect(after.filter((r) => r.outcome === 'failure').map((r) => r.jobId)).toEqual(['k5']);
+    expect(after.map((r) => r.jobId)).toEqual(list.map((r) => r.jobId));
+    expect(await history.update('o/h', 'production', 'k9999', { outcome: 'failure' })).toBe(false);
     subscriber.disconnect();
   });
 });

@@ -62,11 +62,17 @@ export const DASHBOARD_SCRIPT = String.raw`(function () {
     row.classList.add('flash');
   }
 
+  // The row of body whose attribute equals value (compared as text, never put into a selector), or null.
+  function rowOf(body, attribute, value) {
+    var found = null;
+    body.querySelectorAll('tr[' + attribute + ']').forEach(function (tr) { if (tr.getAttribute(attribute) === value) found = tr; });
+    return found;
+  }
+
   function updateEnvironment(r) {
     var body = document.querySelector('#environments tbody');
     if (!body) return;
-    var row = null;
-    body.querySelectorAll('tr[data-environment]').forEach(function (tr) { if (tr.getAttribute('data-environment') === r.environment) row = tr; });
+    var row = rowOf(body, 'data-environment', r.environment);
     if (!row) {
       row = newRow(ENV_CELLS, 'data-environment', r.environment);
       var cells = row.children;
@@ -94,8 +100,7 @@ export const DASHBOARD_SCRIPT = String.raw`(function () {
     if (r.environment !== onlyEnvironment) return;
     var body = document.querySelector('#history tbody');
     if (!body) return;
-    var row = null;
-    body.querySelectorAll('tr[data-job]').forEach(function (tr) { if (tr.getAttribute('data-job') === r.jobId) row = tr; });
+    var row = rowOf(body, 'data-job', r.jobId);
     if (!row) {
       row = newRow(HISTORY_CELLS, 'data-job', r.jobId);
       ['', 'commit', 'trigger', 'deployed', 'durations', 'title', 'log'].forEach(function (name, i) { if (name) row.children[i].setAttribute('data-field', name); });
