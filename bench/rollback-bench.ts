@@ -46,6 +46,7 @@ export async function runRollbackBench(): Promise<BenchRow[]> {
       await waitSuccess(sha, 1);
       versions.push({ sha, body });
     }
+    const presses: Press[] = [];
     /** Presses `identifier` on the first check run of `version`; ms until its page answers. */
     const press = async (version: { sha: string; body: string }, identifier: 'rollback' | 'redeploy'): Promise<number> => {
       const before = successes(version.sha).length;
@@ -55,9 +56,10 @@ export async function runRollbackBench(): Promise<BenchRow[]> {
       const payload = checkRunEvent({ owner: BENCH_OWNER, repo, installationId: BENCH_INSTALLATION, appId: APP_ID, sender: 'bench-maintainer' }, 'requested_action', check, identifier);
       const answer = await stack.send('check_run', payload);
       if (answer.status !== 200) throw new Error(`check_run answered ${answer.status}`);
-      const ms = (await served) - t0;
+      const servedAt = await served;
+      if (identifier === 'rollback') presses.push({ t0, servedAt });
       await waitSuccess(version.sha, before + 1);
-      return ms;
+      return servedAt - t0;
     };
     const rollbacks: number[] = [];
     const redeploys: number[] = [];
@@ -66,7 +68,7 @@ export async function runRollbackBench(): Promise<BenchRow[]> {
       rollbacks.push(await press(versions[0]!, 'rollback'));
       redeploys.push(await press(versions[1]!, 'redeploy'));
     }
-    if (process.env.ROLLBACK_TRACE === '1') await printLastRollbackLog(stack);
+    if (process.env.ROLLBACK_TRACE === '1') await printRollbackLogs(stack, presses);
     return [
       {
         group: G, metric: `"Roll back" pressed → the kept version answers (six-instruction site, median of ${ROUNDS}), against "Redeploy" of a commit (cached build)`,
@@ -80,8 +82,16 @@ export async function runRollbackBench(): Promise<BenchRow[]> {
   }
 }
 
-/** ROLLBACK_TRACE=1: the last rollback job's build log, each line with its time since the first (where the time goes). */
-async function printLastRollbackLog(stack: BenchStack): Promise<void> {
+interface Press {
+  t0: number;
+  servedAt: number;
+}
+
+/**
+ * ROLLBACK_TRACE=1: each rollback job's build log, each line with its time since the first, and
+ * where the press (webhook sent) and the first answer of the kept version fall on that scale.
+ */
+async function printRollbackLogs(stack: BenchStack, presses: Press[]): Promise<void> {
   const redis = new Redis(stack.env.REDIS_URL!);
   try {
     const keys = await redis.keys(`${stack.prefix}:log:*rollback-production*`);
@@ -89,7 +99,8 @@ async function printLastRollbackLog(stack: BenchStack): Promise<void> {
       if ((await redis.type(key)) !== 'stream') continue;
       const entries = await redis.xrange(key, '-', '+');
       const t0 = Number(entries[0]?.[0].split('-')[0]);
-      process.stderr.write(`--- ${key}\n`);
+      const press = presses.filter((p) => p.t0 <= t0).at(-1);
+      process.stderr.write(`--- ${key}\n${press ? `pressed at ${press.t0 - t0} ms, answered at +${press.servedAt - t0} ms\n` : ''}`);
       for (const [id, fields] of entries) process.stderr.write(`+${Number(id.split('-')[0]) - t0} ms ${fields.join(' ').slice(0, 160)}\n`);
     }
   } finally {

@@ -10,7 +10,7 @@ export const ENVIRONMENT_ACTIONS: readonly EnvironmentAction[] = ['redeploy', 'r
 export type ActionResult = { ok: true; jobId: string; status: string } | { ok: false; status: number; message: string };
 
 /**
- * Checks that an action fits the environment (rollback: an image still kept, not the live one;
+ * Checks that an action fits the environment (rollback: production, an image still kept, not the live one;
  * redeploy: a commit of this environment; destroy: previews only) and enqueues the command job.
  * The caller has checked the user's permission just before; the worker checks it again.
  */
@@ -22,6 +22,7 @@ export async function enqueueEnvironmentAction(
   if (!/^[0-9a-f]{40}$/.test(sha)) return { ok: false, status: 400, message: 'not a commit SHA' };
   const pr = /^pr-(\d+)$/.exec(environment);
   if (action === 'destroy' && !pr) return { ok: false, status: 400, message: 'only previews can be destroyed here' };
+  if (action === 'rollback' && pr) return { ok: false, status: 400, message: 'only production can be rolled back (a preview keeps just its current image)' };
   const { records, kept, liveSha } = await environmentHistory(deps.data, repository.fullName, environment);
   if (action === 'rollback') {
     const target = records.find((r) => r.sha === sha && r.outcome === 'success' && r.image !== undefined && kept.has(r.image));

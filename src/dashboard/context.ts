@@ -28,6 +28,8 @@ export interface DashboardContext {
   logger: Logger;
   fetchImpl: typeof fetch;
   heartbeatMs: number;
+  /** How often an open live-update stream asks GitHub again whether the user still reaches the repository. */
+  accessRecheckMs: number;
 }
 
 export interface SignedIn {

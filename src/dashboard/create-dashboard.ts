@@ -34,6 +34,7 @@ export function createDashboard(deps: {
   logger: Logger;
   fetchImpl?: typeof fetch;
   heartbeatMs?: number;
+  accessRecheckMs?: number;
 }): { router: Router; close: () => Promise<void> } | undefined {
   const { config, redis } = deps;
   if (!config.GITHUB_CLIENT_ID || !config.GITHUB_CLIENT_SECRET) return undefined;
@@ -56,6 +57,7 @@ export function createDashboard(deps: {
       logger,
       fetchImpl: deps.fetchImpl ?? fetch,
       heartbeatMs: deps.heartbeatMs ?? 15_000,
+      accessRecheckMs: deps.accessRecheckMs ?? 60_000,
     },
     // The dashboard's own origin is always allowed, with the configured allowlist.
     createGetSafeOrigin([...new Set([baseOrigin, ...config.logs.ALLOWED_ORIGINS])]),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Router } from 'express';
 import { SCOPES, SECRET_NAME, type SecretScope } from '../secrets/sealed-format.js';
 import { currentSession, layoutUser, resolveRepository, type DashboardContext } from './context.js';
@@ -8,8 +9,9 @@ import { renderSecretsPage } from './views/secrets-page.js';
 
 const MAX_VALUE_BYTES = 64 * 1024;
 const NOTICES: Record<string, string> = {
-  set: 'Saved. It applies at the next deploy: redeploy the environments this scope covers.',
-  unset: 'Removed. It applies at the next deploy: redeploy the environments this scope covers.',
+  set: 'Saved. It applies at the next deploy: press Redeploy for the scope below.',
+  unset: 'Removed. It applies at the next deploy: press Redeploy for the scope below.',
+  redeploy: 'Redeploy queued: every live environment of the scope runs its commit again with the current values.',
 };
 
 /** The secrets page: names per scope for readers; set and unset (values write-only) for admins, checked at the time of the change. */
@@ -53,6 +55,26 @@ export function secretsRoutes(ctx: DashboardContext): Router {
     }
     ctx.logger.info({ login: signedIn.session.login, repository: repository.fullName, scope, name, op }, 'dashboard secret changed');
     res.redirect(303, `${repoPath(repository, '/secrets')}?done=${op}`);
+  });
+  // Redeploy a scope: write access (as for any redeploy), asked at the time of the press; the
+  // worker asks again and skips fork previews (they get no secrets).
+  router.post('/repos/:owner/:repo/secrets/redeploy', formBody, requireSessionAndCsrf(ctx), async (req, res) => {
+    const signedIn = signedInOf(res);
+    const repository = await resolveRepository(signedIn, req, res);
+    if (!repository) return;
+    const level = await currentLevel(signedIn.user, repository);
+    if (!allows(level, 'write')) {
+      ctx.logger.warn({ login: signedIn.session.login, repository: repository.fullName, level: level ?? 'none' }, 'dashboard redeploy refused: permission');
+      return void res.status(403).type('text').send(`redeploy needs write access to ${repository.fullName}`);
+    }
+    const scope = String((req.body as Record<string, unknown>).scope ?? '') as SecretScope;
+    if (!SCOPES.includes(scope)) return void res.status(400).type('text').send('give a scope: production or previews');
+    const { jobId } = await ctx.queue.enqueueCommand({
+      command: 'redeploy-scope', scope, actor: signedIn.session.login, installationId: repository.installationId, owner: repository.owner, repo: repository.repo,
+      repository: repository.fullName, repositoryId: repository.id, deliveryId: `dashboard-${randomBytes(12).toString('hex')}`, enqueuedAt: Date.now(),
+    });
+    ctx.logger.info({ login: signedIn.session.login, repository: repository.fullName, scope, jobId }, 'dashboard redeploy of a secret scope queued');
+    res.redirect(303, `${repoPath(repository, '/secrets')}?done=redeploy`);
   });
   return router;
 }

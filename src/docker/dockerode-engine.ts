@@ -13,7 +13,7 @@ const beingRemoved = (error: unknown): boolean =>
 export class DockerodeEngine implements DockerEngine {
   constructor(private readonly docker: Docker) {
     // Every call but build (which words its own): socket failures say "Docker daemon", not "ENOENT".
-    const methods = ['imageHealthcheck', 'removeImage', 'listImages', 'createContainer', 'startContainer', 'inspectContainer', 'waitContainer', 'containerLogs', 'lastExitCode', 'stopContainer', 'removeContainer', 'listContainers', 'networkExists', 'disconnectNetwork', 'connectNetwork', 'ping', 'createNetwork', 'removeNetwork', 'createVolume', 'removeVolume', 'listVolumes', 'imageExists', 'getArchive', 'putArchive'] as const;
+    const methods = ['imageHealthcheck', 'removeImage', 'listImages', 'createContainer', 'startContainer', 'inspectContainer', 'waitContainer', 'containerLogs', 'lastExitCode', 'watchContainer', 'stopContainer', 'removeContainer', 'listContainers', 'networkExists', 'disconnectNetwork', 'connectNetwork', 'ping', 'createNetwork', 'removeNetwork', 'createVolume', 'removeVolume', 'listVolumes', 'imageExists', 'getArchive', 'putArchive'] as const;
     for (const name of methods) {
       const call = (this[name] as (...args: unknown[]) => Promise<unknown>).bind(this);
       Object.assign(this, { [name]: (...args: unknown[]) => call(...args).catch((error: unknown) => Promise.reject(asDockerUnavailable(error, `(${name})`))) });
@@ -104,6 +104,20 @@ export class DockerodeEngine implements DockerEngine {
       if (Number.isInteger(value)) code = value;
     }
     return code;
+  }
+
+  async watchContainer(id: string, onEvent: (action: string) => void): Promise<() => void> {
+    const stream = (await this.docker.getEvents({ filters: { type: ['container'], container: [id] } })) as unknown as Readable;
+    let buffered = '';
+    stream.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines.filter((l) => l.trim())) onEvent(String((JSON.parse(line) as { Action?: string }).Action ?? ''));
+    });
+    // The watcher is a shortcut: its callers re-inspect on a timer, which reports a daemon that is gone.
+    stream.on('error', () => undefined);
+    return () => stream.destroy();
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {

@@ -94,6 +94,13 @@ export interface DockerEngine {
   containerLogs(id: string, tail: number): Promise<string>;
   /** The exit code of the container's last `die` event since `sinceSeconds` (Unix time): a restarted container's State shows 0. */
   lastExitCode(id: string, sinceSeconds: number): Promise<number | undefined>;
+  /**
+   * Calls `onEvent` with the action of each of the container's events (`health_status: healthy`,
+   * `die`, `oom`…) until the returned function is called. Resolves once dockerd streams, so no event
+   * after that is missed. A broken stream ends the calls silently: callers re-check the state on a
+   * timer as well.
+   */
+  watchContainer(id: string, onEvent: (action: string) => void): Promise<() => void>;
   /** One sample of the container's CPU and memory use (the stats API, not streamed). */
   containerStats(id: string): Promise<ContainerUsage>;
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;

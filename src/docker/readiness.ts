@@ -32,19 +32,41 @@ export async function waitDockerHealthy(
   id: string,
   opts: { deadline: number; signal: AbortSignal; fail: (reason: string, atDeadline: boolean) => Error; onHealthLog?: (lines: string[]) => void },
 ): Promise<void> {
-  for (;;) {
-    opts.signal.throwIfAborted();
-    const { reason, state } = await deadReason(engine, id);
-    if (reason) throw opts.fail(reason, false);
-    if (state?.health === 'healthy') return;
-    if (Date.now() > opts.deadline) {
-      const lines = healthLogLines(state?.healthLog);
-      opts.onHealthLog?.(healthLogLines(state?.healthLog, 5));
-      throw opts.fail(`its HEALTHCHECK did not pass before the deadline (Docker reports it ${state?.health ?? 'starting'})${lines.length ? `; last check: ${lines.at(-1)}` : ''}`, true);
+  // Each event of the container (a health_status, a die) wakes the loop at once; the timer is the
+  // fallback for a stream that broke, and the pace of the deadline check.
+  let pending = false;
+  let wake: (() => void) | undefined;
+  const stop = await engine.watchContainer(id, () => {
+    pending = true;
+    wake?.();
+  });
+  try {
+    for (;;) {
+      opts.signal.throwIfAborted();
+      pending = false;
+      const { reason, state } = await deadReason(engine, id);
+      if (reason) throw opts.fail(reason, false);
+      if (state?.health === 'healthy') return;
+      if (Date.now() > opts.deadline) {
+        const lines = healthLogLines(state?.healthLog);
+        opts.onHealthLog?.(healthLogLines(state?.healthLog, 5));
+        throw opts.fail(`its HEALTHCHECK did not pass before the deadline (Docker reports it ${state?.health ?? 'starting'})${lines.length ? `; last check: ${lines.at(-1)}` : ''}`, true);
+      }
+      if (!pending) await nextWake(opts.signal, Math.min(1000, Math.max(0, opts.deadline - Date.now()) + 10), (fn) => (wake = fn));
     }
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, 250);
-      opts.signal.addEventListener('abort', () => (clearTimeout(timer), reject(opts.signal.reason)), { once: true });
-    });
+  } finally {
+    wake = undefined;
+    stop();
   }
+}
+
+/** Resolves on the next wake-up call or after `ms`; rejects when `signal` aborts. */
+function nextWake(signal: AbortSignal, ms: number, setWake: (fn: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => (clearTimeout(timer), reject(signal.reason));
+    const done = () => (clearTimeout(timer), signal.removeEventListener('abort', onAbort), resolve());
+    const timer = setTimeout(done, ms);
+    setWake(done);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

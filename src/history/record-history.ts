@@ -24,6 +24,7 @@ export function recordHistory(events: DeployEvents, history: DeployHistory, logg
       enqueue(jobId, () => history.record({ jobId, repository, environment, sha, trigger: event.trigger, rollback: event.rollback, logUrl: event.logUrl, startedAt: event.at }));
       return;
     }
+    if (event.type !== 'finished') return;
     // A deploy that never started (superseded in the queue, held at the gate) has no entry to complete.
     const { outcome, title, url, image, buildMs, healthMs } = event;
     enqueue(jobId, async () => void (await history.update(repository, environment, jobId, { outcome, title, url, image, buildMs, healthMs, finishedAt: event.at })));

@@ -57,7 +57,8 @@ export interface TeardownJobData extends Target {
   enqueuedAt: number;
 }
 
-export type CommandName = 'preview' | 'destroy' | 'redeploy' | 'approve' | 'rollback';
+/** `redeploy-scope`: the dashboard's secrets page redeploys every live environment a secret scope covers. */
+export type CommandName = 'preview' | 'destroy' | 'redeploy' | 'approve' | 'rollback' | 'redeploy-scope';
 
 /**
  * A slash command, a check-run button or a re-run; the worker checks the actor's permission first.
@@ -76,6 +77,8 @@ export interface CommandJobData extends Omit<Target, 'environment'> {
   commentedAt?: number;
   /** The SHA a button was pressed or a re-run was asked for (check_run / check_suite head_sha). */
   sha?: string;
+  /** `redeploy-scope`: production, or the same-repository previews. */
+  scope?: 'production' | 'previews';
   /** The check run the button or re-run belongs to (check_run events). */
   checkRunId?: number;
   /** A whole check suite was re-run (check_suite.rerequested). */

@@ -32,9 +32,9 @@ async function assertAlive(engine: DockerEngine, id: string): Promise<void> {
  * container on the same network (never from the host). A container that exits, restarts or is
  * OOM-killed fails at once.
  */
-export async function waitHealthy(engine: DockerEngine, image: string, opts: HealthOptions): Promise<void> {
+export async function waitHealthy(engine: DockerEngine, hasHealthcheck: boolean, opts: HealthOptions): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
-  if (await engine.imageHealthcheck(image)) {
+  if (hasHealthcheck) {
     opts.onStep('waiting for the image HEALTHCHECK to report healthy');
     await waitDockerHealthy(engine, opts.containerId, {
       deadline, signal: opts.signal,

@@ -5,6 +5,7 @@ import { canWrite, react } from '../github/permissions.js';
 import { renderSummary } from '../github/summary.js';
 import type { DeployQueue } from '../queue/deploy-queue.js';
 import type { CommandJobData, DeployJobData } from '../queue/job-types.js';
+import { redeployScope } from '../secrets/redeploy.js';
 import { isForkHead } from '../webhooks/pull-request.js';
 import { resolveCheckTarget, type CheckTarget } from './resolve-check-target.js';
 import type { WorkerDeps } from './run-deploy.js';
@@ -28,6 +29,7 @@ export async function runCommand(job: Job<CommandJobData>, deps: WorkerDeps, que
     logger.info('command refused: no write access');
     return { status: 'refused', reason: `@${data.actor} has no write access` };
   }
+  if (data.command === 'redeploy-scope') return redeploySecrets(data, deps, queue, octokit);
   let targets: CheckTarget[];
   if (data.environment !== undefined) {
     // A slash command (its pull request) or the dashboard (an environment it listed).
@@ -108,12 +110,22 @@ async function refuseOnCheck(octokit: GitHubClient, data: CommandJobData, reason
 /** Rollback: a deploy of the commit's kept image (no build); a commit whose image is gone gets a neutral check saying so. */
 async function rollBack(target: CheckTarget, data: CommandJobData, deps: WorkerDeps, queue: DeployQueue, octokit: GitHubClient, base: Omit<DeployJobData, 'sha' | 'ref'>): Promise<Acted> {
   if (!data.sha) return { ignored: 'no commit to roll back to' };
+  // Only production offers "Roll back": a preview keeps just its current image, and a fork's code
+  // (which only ever runs as a preview) must never be swapped in from a rollback either.
+  if (target.pullRequest !== undefined) return { ignored: `rollback applies to production only, not ${target.environment}` };
   if (!(await deps.history?.keptImage(data.repository, target.environment, data.sha))) {
     const reason = `the image of ${data.sha.slice(0, 12)} is no longer kept for ${target.environment} (KEEP_IMAGES=${deps.config.KEEP_IMAGES}); Redeploy builds it again`;
     if (data.checkRunId !== undefined) await refuseOnCheck(octokit, data, reason, 'Not rolled back: image not kept');
     return { ignored: reason };
   }
-  const ref = target.pullRequest === undefined ? 'refs/heads/(rollback)' : `refs/pull/${target.pullRequest}/head`;
-  const { jobId } = await queue.enqueue({ ...base, sha: data.sha, ref, requestedBy: data.actor, rollback: true });
+  const { jobId } = await queue.enqueue({ ...base, sha: data.sha, ref: 'refs/heads/(rollback)', requestedBy: data.actor, rollback: true });
   return { enqueued: jobId };
+}
+
+/** The secrets page's Redeploy: every live environment the scope covers runs its commit again, with the new values. */
+async function redeploySecrets(data: CommandJobData, deps: WorkerDeps, queue: DeployQueue, octokit: GitHubClient): Promise<CommandOutcome> {
+  if (!data.scope || data.repositoryId === undefined) return { status: 'ignored', reason: 'redeploy-scope names no scope or repository id' };
+  const target = { owner: data.owner, repo: data.repo, repositoryId: data.repositoryId, installationId: data.installationId };
+  const enqueued = await redeployScope({ queue, state: deps.state, octokit }, target, data.scope, `secrets of ${data.scope} changed; redeploy asked by @${data.actor}`);
+  return enqueued.length ? { status: 'accepted', enqueued } : { status: 'ignored', reason: `no live environment in scope ${data.scope}` };
 }

@@ -4,7 +4,6 @@ import type { DockerEngine } from '../docker/engine.js';
 import { environmentHostname } from '../docker/hostname.js';
 import type { DeploymentIdentity } from '../docker/labels.js';
 import type { InstallationClient } from '../github/client.js';
-import { renderSummary } from '../github/summary.js';
 import type { WriteRanks } from '../github/write-queue.js';
 import type { BackgroundReports } from './background-reports.js';
 import type { Logger } from '../logger.js';
@@ -19,7 +18,9 @@ import { Reporter } from './reporter.js';
 import { runStep } from './run-step.js';
 import { environmentStep } from './environment-step.js';
 import type { ServiceState } from '../services/ensure-services.js';
-import type { DeployEvents, DeployFinished } from './deploy-events.js';
+import { JobProgress, type DeployEvents } from './deploy-events.js';
+import { reportToGitHub } from './github-progress.js';
+import { recordLogStatus } from './log-progress.js';
 import type { Keyring } from '../secrets/keyring.js';
 import { resolveSecrets, type ResolvedSecrets } from '../secrets/resolve-secrets.js';
 import type { SecretStore } from '../secrets/secret-store.js';
@@ -105,9 +106,6 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     logUrl,
     progress: { turn, current: async () => (await replaced()) === undefined },
   });
-  const subject = { repository: data.repository, environment: data.environment, kind: data.pullRequest === undefined ? 'production' : 'preview', sha: data.sha, jobId } as const;
-  const finished = (outcome: DeployFinished['outcome'], details: Pick<DeployFinished, 'buildMs' | 'healthMs' | 'servingMs' | 'title' | 'url' | 'image'> = {}) =>
-    deps.events?.publish({ type: 'finished', ...subject, outcome, at: Date.now(), ...details });
   const markConcluded = (failing = false) => job.updateData({ ...job.data, checkRunId: reporter.checkRunId, concluded: true, failing });
 
   // A superseded job's reports wait behind the live deploy's GitHub writes: hand them off so this
@@ -120,20 +118,32 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     deps.background.run({ jobId, sha: data.sha }, report, lease);
   };
 
+  // The job emits its progress; the build-log store and GitHub report it, then the observers
+  // (history, metrics, dashboard) hear it. Nothing below calls a reporter.
+  const progress = new JobProgress({ repository: data.repository, environment: data.environment, kind: data.pullRequest === undefined ? 'production' : 'preview', sha: data.sha, jobId }, deps.events);
+  if (deps.logSink) {
+    progress.subscribe(recordLogStatus(deps.logSink, jobId, { repository: data.repository, sha: data.sha, environment: data.environment, commitUrl: commitUrl(deps.config, data.repository, data.sha), secrets: [token] }));
+  }
+  progress.subscribe(
+    reportToGitHub(reporter, {
+      deploymentId: data.deploymentId, logUrl, handOff,
+      // Kept in the job for a retry or a stalled re-run to reuse the check run and Deployment.
+      onAnnounced: () => job.updateData({ ...job.data, checkRunId: reporter.checkRunId, deploymentId: reporter.deploymentId }),
+    }),
+  );
+
   try {
     await assertLatest();
   } catch (error) {
     const { title, reason } = classify(error);
-    await handOff(() => reporter.conclude('cancelled', title, renderSummary({ title, rows: [['Commit', `\`${data.sha}\``], ['Reason', reason]] })));
+    await progress.emit({ type: 'finished', outcome: 'cancelled', title, details: { rows: [['Commit', `\`${data.sha}\``], ['Reason', reason]] } });
     await markConcluded();
     return { status: 'skipped', reason };
   }
   const gate = await previewGate(data, deps);
   if (!gate.proceed) {
-    await reporter.conclude(gate.conclusion, gate.title, renderSummary({ title: gate.title, rows: [['Commit', `\`${data.sha}\``]], notes: [gate.reason] }));
-    await reporter.comment({ state: gate.comment, sha: data.sha, note: gate.reason });
+    await progress.emit({ type: 'finished', outcome: gate.conclusion, title: gate.title, details: { rows: [['Commit', `\`${data.sha}\``]], notes: [gate.reason] }, note: gate.reason });
     await markConcluded();
-    finished(gate.conclusion);
     logger.info({ reason: gate.title }, 'deploy held at the gate');
     return { status: 'skipped', reason: gate.title };
   }
@@ -143,15 +153,8 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
   const hostname = environmentHostname(data.owner, data.repo, data.environment, deps.config.PREVIEW_DOMAIN);
   const url = publicUrl(deps.config, hostname);
   const started = Date.now();
-  await deps.logSink?.open(jobId, { repository: data.repository, sha: data.sha, environment: data.environment, commitUrl: commitUrl(deps.config, data.repository, data.sha), secrets: [token] });
-  await deps.logSink?.setStatus(jobId, 'building');
-  // GitHub paces writes (a second apart): report progress alongside the build, never in its way.
-  const reported = reporter.start(data.deploymentId);
-  // Kept in the job for a retry or a stalled re-run to reuse the check run and Deployment.
-  const announced = reported.then(() => job.updateData({ ...data, checkRunId: reporter.checkRunId, deploymentId: reporter.deploymentId }));
-  announced.catch(() => undefined); // awaited below; this only defers the rejection
   logger.info('deploy started');
-  deps.events?.publish({ type: 'started', ...subject, at: started, trigger: data.reason ?? (data.pullRequest === undefined ? `push to ${data.ref.replace(/^refs\/heads\//, '')}` : `pull request #${data.pullRequest}`), rollback: data.rollback, logUrl });
+  await progress.emit({ type: 'started', trigger: data.reason ?? (data.pullRequest === undefined ? `push to ${data.ref.replace(/^refs\/heads\//, '')}` : `pull request #${data.pullRequest}`), rollback: data.rollback, logUrl, at: started });
   log.step(`deploying ${data.repository}@${data.sha} to ${data.environment} (attempt ${job.attemptsMade + 1})${gate.approvedBy ? `, approved by @${gate.approvedBy}` : ''}${data.reason ? `: ${data.reason}` : ''}`);
   try {
     const kept = data.rollback ? await rollbackSource({ data, history: deps.history, engine: deps.engine, log }) : undefined;
@@ -161,12 +164,8 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
       const reason = 'Previews are turned off in .helvetia.yml (previews: false).';
       log.step(reason);
       await log.flush();
-      await deps.logSink?.end(jobId, 'neutral');
-      await announced;
-      await reporter.conclude('neutral', 'Previews disabled', renderSummary({ title: 'Previews disabled', rows: [['Commit', `\`${data.sha}\``]], notes: [reason] }));
-      await reporter.comment({ state: 'disabled', sha: data.sha, note: reason });
+      await progress.emit({ type: 'finished', outcome: 'neutral', title: 'Previews disabled', details: { rows: [['Commit', `\`${data.sha}\``]], notes: [reason] }, note: reason });
       await markConcluded();
-      finished('neutral');
       return { status: 'skipped', reason };
     }
     const repositoryId = data.repositoryId ?? (await octokit.rest.repos.get({ owner: data.owner, repo: data.repo })).data.id;
@@ -175,6 +174,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     log.step(`secrets: ${secretsRow(secrets)[1]}`);
     await assertLatest();
     const { image, buildMs } = kept ? { image: kept.image, buildMs: 0 } : await buildStep({ data, identity, source: source!, octokit, engine: deps.engine, config: deps.config, log, signal: cancel.signal });
+    await progress.emit({ type: 'built', image, buildMs, rollback: data.rollback });
     await assertLatest();
     const ready = await environmentStep({
       identity, repositoryId, image, repoConfig, secretEnv: secrets.env, store: deps.secrets?.store, state: deps.state, engine: deps.engine, config: deps.config, log, signal: cancel.signal,
@@ -184,28 +184,25 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     const servedAt = Date.now();
     log.step(`live at ${url}`);
     await log.flush();
-    await deps.logSink?.setStatus(jobId, 'deployed', { url });
     // Images kept for rollback stay when the previous containers go (asked then, after their drain).
     const spare = async (image: string) => Boolean((await deps.history?.allKeptImages())?.has(image));
     try {
-      await announced;
+      await progress.emit({ type: 'live', url, image, healthMs });
       const change = await keepDeployedImage(deps, data, { image, jobId, checkRunId: reporter.checkRunId, repoConfig }).catch((err: unknown) => {
         logger.warn({ err }, 'could not keep the image for rollback');
         log.step(`the image is not kept for rollback: ${log.redact(String(err))}`);
       });
       if (change) await handOff(() => updateRollbackButtons(octokit, data, change));
-      const summary = renderSummary({
-        title: `${data.rollback ? 'Rolled back' : 'Deployed'} ${data.sha.slice(0, 12)} to ${data.environment}`,
-        rows: [
-          ['Commit', `\`${data.sha}\``], ...(data.reason ? [['Why', data.reason] as [string, string]] : []), ...(gate.approvedBy ? [['Approved by', `@${gate.approvedBy}`] as [string, string]] : []),
-          ['Image', `\`${image}\`${data.rollback ? ' (kept, no build)' : ''}`], secretsRow(secrets), ...(ready.services.length ? [servicesRow(ready.services)] : []), ['URL', url], ['Build', seconds(buildMs)], ['Health', seconds(healthMs)], ['Total', seconds(Date.now() - started)],
-        ],
-        notes: logUrl ? [`[Build log](${logUrl})`] : [],
-      });
-      await reporter.conclude('success', `${data.rollback ? 'Rolled back' : 'Deployed'} to ${url}`, summary, url);
-      await reporter.comment({ state: 'deployed', sha: data.sha, url, logUrl, buildSeconds: buildMs / 1000, ...(ready.services.length ? { services: servicesRow(ready.services)[1] } : {}) });
+      const title = `${data.rollback ? 'Rolled back' : 'Deployed'} to ${url}`;
+      const rows: [string, string][] = [
+        ['Commit', `\`${data.sha}\``], ...(data.reason ? [['Why', data.reason] as [string, string]] : []), ...(gate.approvedBy ? [['Approved by', `@${gate.approvedBy}`] as [string, string]] : []),
+        ['Image', `\`${image}\`${data.rollback ? ' (kept, no build)' : ''}`], secretsRow(secrets), ...(ready.services.length ? [servicesRow(ready.services)] : []), ['URL', url], ['Build', seconds(buildMs)], ['Health', seconds(healthMs)], ['Total', seconds(Date.now() - started)],
+      ];
       // Told now, not after the previous containers' stop timeout: the history shows it live when GitHub does.
-      finished('success', { buildMs, healthMs, servingMs: servedAt - data.enqueuedAt, title: `${data.rollback ? 'Rolled back' : 'Deployed'} to ${url}`, url, image });
+      await progress.emit({
+        type: 'finished', outcome: 'success', title, url, image, buildMs, healthMs, servingMs: servedAt - data.enqueuedAt,
+        details: { rows, notes: logUrl ? [`[Build log](${logUrl})`] : [] }, ...(ready.services.length ? { services: servicesRow(ready.services)[1] } : {}),
+      });
     } finally {
       // The previous containers left the network already; they go once GitHub has the news.
       await retire(spare).catch((err: unknown) => {
@@ -213,7 +210,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
         log.step(`could not remove the previous containers yet (the next reconcile will): ${log.redact(String(err))}`);
       });
       await log.flush();
-      await deps.logSink?.end(jobId, 'success');
+      await progress.emit({ type: 'retired' });
     }
     await markConcluded();
     logger.info({ containerId, url }, 'deploy succeeded');
@@ -225,32 +222,20 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     log.step(`${outcome.title}: ${log.redact(outcome.reason)}`);
     await log.flush();
     const cancelled = outcome.conclusion === 'cancelled';
-    if (!cancelled) await announced;
-    if (!cancelled && !outcome.final && attemptsLeft > 0) throw error;
-    const summary = renderSummary({
-      title: outcome.title,
-      rows: [['Commit', `\`${data.sha}\``], ['Environment', data.environment], ['Reason', log.redact(outcome.reason)], ['After', seconds(Date.now() - started)]],
+    if (!cancelled && !outcome.final && attemptsLeft > 0) {
+      await progress.emit({ type: 'retrying', reason: log.redact(outcome.reason) });
+      throw error;
+    }
+    const details = {
+      rows: [['Commit', `\`${data.sha}\``], ['Environment', data.environment], ['Reason', log.redact(outcome.reason)], ['After', seconds(Date.now() - started)]] as [string, string][],
       notes: logUrl ? [`[Full build log](${logUrl})`] : [],
       logTail: cancelled ? [] : log.tail(),
-    });
-    await deps.logSink?.setStatus(jobId, cancelled ? 'cancelled' : 'failed');
-    await deps.logSink?.end(jobId, outcome.conclusion);
-    if (cancelled) {
-      await handOff(async () => {
-        // Not `announced`: the job is over by the time a superseded job's reports get their turn.
-        await reported;
-        await reporter.conclude('cancelled', outcome.title, summary);
-      });
-      await markConcluded();
-      finished('cancelled');
-      return { status: 'skipped', reason: outcome.reason };
-    }
+    };
     // Before GitHub shows the failure: a redelivery from then on must build again.
-    await job.updateData({ ...job.data, failing: true });
-    await reporter.conclude(outcome.conclusion, outcome.title, summary);
-    await reporter.comment({ state: 'failed', sha: data.sha, logUrl, note: `**${outcome.title}**: ${log.redact(outcome.reason)}` });
-    await markConcluded(true);
-    finished(outcome.conclusion, { title: outcome.title });
+    if (!cancelled) await job.updateData({ ...job.data, failing: true });
+    await progress.emit({ type: 'finished', outcome: outcome.conclusion, title: outcome.title, details, note: `**${outcome.title}**: ${log.redact(outcome.reason)}` });
+    await markConcluded(!cancelled);
+    if (cancelled) return { status: 'skipped', reason: outcome.reason };
     throw new UnrecoverableError(`${outcome.title}: ${log.redact(outcome.reason)}`);
   }
 }

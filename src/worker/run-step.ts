@@ -86,8 +86,9 @@ export async function runStep(input: RunInput): Promise<RunResult> {
   const started = Date.now();
   try {
     log.step(`starting container ${name}`);
-    await engine.startContainer(containerId);
-    await waitHealthy(engine, input.image, {
+    // The image's HEALTHCHECK is looked up while the container starts: one round trip off the path.
+    const [, hasHealthcheck] = await Promise.all([engine.startContainer(containerId), engine.imageHealthcheck(input.image)]);
+    await waitHealthy(engine, hasHealthcheck, {
       containerId,
       containerName: name,
       port: repoConfig.port,

@@ -10,40 +10,46 @@ export function environmentFilters(instance: string, repository: string, environ
 
 /**
  * The new container answers: it rejoins the edge network under the environment's alias (it was
- * probed there under its own name only), then the previous ones leave the alias (new lookups find
- * only the new one) while they finish what they are serving. Traefik routes by address, so it keeps
- * a previous container as a server until it stops (README).
+ * probed there under its own name only), then the previous ones leave the alias together (new
+ * lookups find only the new one) while they finish what they are serving. Traefik routes by
+ * address, so it keeps a previous container as a server until it stops (README). The Redis records
+ * follow once the alias has moved: they are not on the path of a request.
  */
 export async function switchOver(input: RunInput, containerId: string, alias: string): Promise<ContainerSummary[]> {
   const { identity, engine, config } = input;
+  const previous = (await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.id !== containerId);
   await engine.disconnectNetwork(containerId, config.EDGE_NETWORK);
   await engine.connectNetwork(containerId, config.EDGE_NETWORK, { aliases: [alias] });
+  // A stopped one (the recreate strategy) answers nothing: it only waits to be removed.
+  await leaveAlias(input, previous.filter((c) => c.state === 'running'));
   await input.state.setLive(identity.repository, identity.environment, containerId, identity.sha);
   await input.state.touch(identity.repository, identity.environment);
-  const previous = (await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.id !== containerId);
-  // A stopped one (the recreate strategy) answers nothing: it only waits to be removed.
-  for (const old of previous) if (old.state === 'running') await leaveAlias(input, old);
   return previous;
 }
 
 /**
- * Takes a previous container out of the environment's alias without cutting the requests it is
- * serving. dockerd drops an alias only with the whole endpoint, so the container leaves the network
- * and rejoins at once at the same address, without the alias: connections to that address resume
- * (TCP retransmits across the gap; engines that derive the MAC from the address keep it too), new
- * lookups find only the new container.
+ * Takes the previous containers out of the environment's alias without cutting the requests they
+ * are serving. dockerd drops an alias only with the whole endpoint, so each container leaves the
+ * network and rejoins at once at the same address, without the alias: connections to that address
+ * resume (TCP retransmits across the gap; engines that derive the MAC from the address keep it too),
+ * new lookups find only the new container. All leave first, then all rejoin: the alias moves in
+ * one step however many there are.
  * dockerd grants a fixed address only on a network created with a subnet; on any other the old
  * container stays out, and requests in flight to it are cut (the log says so).
  */
-async function leaveAlias({ engine, config, log }: RunInput, old: ContainerSummary): Promise<void> {
-  const address = old.addresses[config.EDGE_NETWORK];
-  await engine.disconnectNetwork(old.id, config.EDGE_NETWORK);
-  if (!address) return;
-  try {
-    await engine.connectNetwork(old.id, config.EDGE_NETWORK, { ipv4: address });
-  } catch (error) {
-    log.step(`previous container ${old.name} left ${config.EDGE_NETWORK} and could not rejoin at ${address}, so requests in flight to it are cut: ${dockerMessage(error)}`);
-  }
+async function leaveAlias({ engine, config, log }: RunInput, serving: ContainerSummary[]): Promise<void> {
+  await Promise.all(serving.map((old) => engine.disconnectNetwork(old.id, config.EDGE_NETWORK)));
+  await Promise.all(
+    serving.map(async (old) => {
+      const address = old.addresses[config.EDGE_NETWORK];
+      if (!address) return;
+      try {
+        await engine.connectNetwork(old.id, config.EDGE_NETWORK, { ipv4: address });
+      } catch (error) {
+        log.step(`previous container ${old.name} left ${config.EDGE_NETWORK} and could not rejoin at ${address}, so requests in flight to it are cut: ${dockerMessage(error)}`);
+      }
+    }),
+  );
 }
 
 /** Lets in-flight requests to the previous containers drain, then stops and removes them and their images (except those `spare` keeps for rollback). */

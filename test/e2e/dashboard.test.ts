@@ -195,7 +195,7 @@ describe('dashboard end to end (Chromium, helvetia app, GitHub double, real Redi
     await context.close();
   });
 
-  it('an admin sets a secret (write-only) on the secrets page', async () => {
+  it('an admin sets a secret (write-only) on the secrets page and redeploys its scope', async () => {
     const { context, page } = await signIn('ada');
     await page.goto(`${baseUrl}/repos/acme/shop/secrets`);
     await page.selectOption('select[name="scope"]', 'production');
@@ -206,6 +206,11 @@ describe('dashboard end to end (Chromium, helvetia app, GitHub double, real Redi
     await page.waitForSelector('tr[data-secret="production/DATABASE_URL"]');
     expect(await page.content()).not.toContain(value);
     await page.screenshot({ path: 'test-artifacts/dashboard-secrets.png', fullPage: true });
+    // The new value applies at the next deploy: "Redeploy production" asks the worker for it.
+    await page.click('button[data-redeploy-scope="production"]');
+    await page.waitForURL(/done=redeploy/);
+    expect(await page.textContent('#notice')).toContain('Redeploy queued');
+    expect((await commands()).at(-1)).toMatchObject({ command: 'redeploy-scope', scope: 'production', actor: 'ada', repository: REPO, installationId: 51 });
     await context.close();
   });
 

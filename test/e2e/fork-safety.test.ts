@@ -118,6 +118,21 @@ describe('fork code never reaches production, end to end (app, worker and proxy 
     await neverProduction(sha);
   });
 
+  it('"Roll back" pressed on a fork preview\'s check (by a writer) swaps nothing: only production rolls back, and never to a fork commit', async () => {
+    const sha = randomSha();
+    const held = await openFork(15, sha, 'fork fourteen');
+    expect((await send('check_run', checkRunEvent('requested_action', { id: held.id, sha }, 'maintainer', 'approve'))).status).toBe(200);
+    const deployed = await concluded(sha, 'success');
+    const previewBefore = (await containers('pr-15')).map((c) => c.Id);
+    const deploymentsBefore = github.deployments.length;
+    expect((await send('check_run', checkRunEvent('requested_action', { id: deployed.id, sha }, 'maintainer', 'rollback'))).status).toBe(200);
+    await expect.poll(() => bot.worker.output(), { timeout: 30_000 }).toMatch(/rollback applies to production only, not pr-15/);
+    expect(github.deployments).toHaveLength(deploymentsBefore);
+    expect((await containers('pr-15')).map((c) => c.Id)).toEqual(previewBefore);
+    await neverProduction(sha);
+    expect(await serve(`${REPO}--${OWNER}`)).toBe('production v1');
+  });
+
   it('a check event the bot cannot place gets a neutral check saying why, and builds nothing', async () => {
     const sha = randomSha();
     github.addCommit(OWNER, REPO, sha, httpSite('nobody knows'));

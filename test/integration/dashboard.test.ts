@@ -59,7 +59,7 @@ describe('dashboard: sign-in, sessions, CSRF, permissions at action time (GitHub
     server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const dashboard = createDashboard({ config: config(baseUrl), redis, queue, secrets, logger: createLogger({ level: 'silent' }), heartbeatMs: 200 })!;
+    const dashboard = createDashboard({ config: config(baseUrl), redis, queue, secrets, logger: createLogger({ level: 'silent' }), heartbeatMs: 200, accessRecheckMs: 400 })!;
     close = dashboard.close;
     const app = express();
     app.use(dashboard.router);
@@ -247,6 +247,10 @@ describe('dashboard: sign-in, sessions, CSRF, permissions at action time (GitHub
     const csrf = DashboardClient.csrfOf(await (await writer.get('/repos/acme/shop/environments/pr-3')).text());
     expect((await writer.post('/repos/acme/shop/environments/pr-3/actions', { action: 'destroy', sha: SHA2, _csrf: csrf })).status).toBe(303);
     expect(enqueued[0]).toMatchObject({ command: 'destroy', environment: 'pr-3', pullRequest: 3, sha: SHA2 });
+    // Only production rolls back: a preview (maybe a fork's code) keeps just its current image.
+    const rollback = await writer.post('/repos/acme/shop/environments/pr-3/actions', { action: 'rollback', sha: SHA2, _csrf: csrf });
+    expect(rollback.status).toBe(400);
+    expect(await rollback.text()).toContain('only production can be rolled back');
     const reader = await signedIn('rita');
     const page = await (await reader.get('/repos/acme/shop/environments/pr-3')).text();
     expect(page).not.toContain('data-action=');
@@ -278,6 +282,30 @@ describe('dashboard: sign-in, sessions, CSRF, permissions at action time (GitHub
     expect(await secrets.values(repoId(REPO), 'production')).toEqual({});
   });
 
+  it('secrets: "Redeploy <scope>" needs write at the time of the press and enqueues one redeploy-scope command', async () => {
+    github.users.grant('alice', REPO, 'write');
+    github.users.grant('rita', REPO, 'read');
+    const writer = await signedIn('alice');
+    const page = await (await writer.get('/repos/acme/shop/secrets')).text();
+    expect(page).toContain('data-redeploy-scope="production"');
+    expect(page).toContain('data-redeploy-scope="previews"');
+    const csrf = DashboardClient.csrfOf(page);
+    expect((await writer.post('/repos/acme/shop/secrets/redeploy', { scope: 'staging', _csrf: csrf })).status).toBe(400);
+    expect((await writer.post('/repos/acme/shop/secrets/redeploy', { scope: 'production' })).status).toBe(403);
+    expect(enqueued).toEqual([]);
+    const done = await writer.post('/repos/acme/shop/secrets/redeploy', { scope: 'production', _csrf: csrf });
+    expect(done.status).toBe(303);
+    expect(enqueued).toEqual([expect.objectContaining({ command: 'redeploy-scope', scope: 'production', actor: 'alice', repository: REPO, repositoryId: repoId(REPO), installationId: 41 })]);
+    const reader = await signedIn('rita');
+    const readerPage = await (await reader.get('/repos/acme/shop/secrets')).text();
+    expect(readerPage).not.toContain('data-redeploy-scope');
+    expect((await reader.post('/repos/acme/shop/secrets/redeploy', { scope: 'production', _csrf: DashboardClient.csrfOf(readerPage) })).status).toBe(403);
+    // Taken away after the page loaded: refused at the press.
+    github.users.grant('alice', REPO, 'read');
+    expect((await writer.post('/repos/acme/shop/secrets/redeploy', { scope: 'previews', _csrf: csrf })).status).toBe(403);
+    expect(enqueued).toHaveLength(1);
+  });
+
   it('CORS: allowlisted origins get exactly themselves with credentials, others 403; never a reflection', async () => {
     github.users.grant('alice', REPO, 'read');
     const client = await signedIn('alice');
@@ -291,6 +319,30 @@ describe('dashboard: sign-in, sessions, CSRF, permissions at action time (GitHub
     expect(good.headers.get('content-security-policy')).toContain("script-src 'self'");
     const post = await client.post('/repos/acme/shop/environments/production/actions', { action: 'redeploy', sha: SHA2 }, { origin: 'https://evil.example' });
     expect(post.status).toBe(403);
+  });
+
+  it('live updates: a reader whose access is taken away mid-stream stops receiving at the next access check', async () => {
+    github.users.grant('rita', REPO, 'read');
+    const client = await signedIn('rita');
+    const controller = new AbortController();
+    const answer = await client.request('/repos/acme/shop/events', { signal: controller.signal });
+    const reader = answer.body!.getReader();
+    let text = '';
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended: ${text}`);
+        text += Buffer.from(value).toString();
+      }
+    };
+    try {
+      await until(/: heartbeat/);
+      github.users.grant('rita', REPO, 'none');
+      const deadline = new Promise((_, reject) => setTimeout(() => reject(new Error('still streaming after access was taken away')), 5000));
+      await expect(Promise.race([until(/never/), deadline])).rejects.toThrow('stream ended');
+    } finally {
+      controller.abort();
+    }
   });
 
   it('live updates: the repository\'s records reach readers over SSE, other repositories\' do not', async () => {

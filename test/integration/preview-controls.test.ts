@@ -66,4 +66,17 @@ describe('preview controls on real dockerd and Redis (in-process worker, GitHub 
     expect(later.removed).toEqual([{ environment: 'pr-1', repository: h.repository, reason: 'idle for more than 2 hours' }]);
     await waitFor(async () => (await envContainers(1)).length === 0, 'the idle teardown');
   });
+
+  it('the secrets page\'s "Redeploy production" (redeploy-scope) redeploys the live commit with the reason, only for a writer', async () => {
+    const live = randomSha();
+    expect((await h.deploy(live, httpSite('production'))).conclusion).toBe('success');
+    const command = { installationId: 1, owner: h.owner, repo: h.repo, repository: h.repository, repositoryId: 4242, command: 'redeploy-scope' as const, scope: 'production' as const, enqueuedAt: Date.now() };
+    const refused = await h.queue.enqueueCommand({ ...command, deliveryId: `cmd-${randomSha().slice(0, 8)}`, actor: 'drive-by' });
+    await waitFor(async () => (await h.queue.queue.getJob(refused.jobId))?.returnvalue?.status === 'refused', 'the refusal');
+    const accepted = await h.queue.enqueueCommand({ ...command, deliveryId: `cmd-${randomSha().slice(0, 8)}`, actor: 'maintainer' });
+    await waitFor(async () => (await h.queue.queue.getJob(accepted.jobId))?.returnvalue?.status === 'accepted', 'the redeploy to be queued');
+    const succeeded = () => h.github.checkRuns({ sha: live }).filter((c) => c.state.conclusion === 'success');
+    await waitFor(() => succeeded().length === 2, 'the redeploy');
+    expect(succeeded()[1]!.state.output.summary).toContain('secrets of production changed; redeploy asked by @maintainer');
+  });
 });

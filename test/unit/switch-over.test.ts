@@ -38,23 +38,30 @@ describe('switchOver', () => {
     expect(calls).toEqual([
       'disconnect new edge',
       'connect new edge aliases=site--owner ipv4=-',
-      'setLive',
       'disconnect old edge',
       'connect old edge aliases=- ipv4=10.9.0.5',
+      'setLive',
     ]);
     expect(steps).toEqual([]);
+  });
+
+  it('takes every old container out of the alias before any rejoins: the alias moves in one step', async () => {
+    const { input, calls } = harness([summary('a', { [EDGE]: '10.9.0.5' }), summary('b', { [EDGE]: '10.9.0.6' })]);
+    await switchOver(input, 'new', 'site--owner');
+    expect(calls.slice(2, 4).sort()).toEqual(['disconnect a edge', 'disconnect b edge']);
+    expect(calls.slice(4, 6).sort()).toEqual(['connect a edge aliases=- ipv4=10.9.0.5', 'connect b edge aliases=- ipv4=10.9.0.6']);
   });
 
   it('leaves an old container out when it had no address on the edge network (already off it)', async () => {
     const { input, calls } = harness([summary('old', { other: '10.8.0.2' })]);
     await switchOver(input, 'new', 'site--owner');
-    expect(calls.slice(3)).toEqual(['disconnect old edge']);
+    expect(calls.slice(2)).toEqual(['disconnect old edge', 'setLive']);
   });
 
   it('says in the deploy log that in-flight requests are cut when dockerd refuses the fixed address', async () => {
     const { input, calls, steps } = harness([summary('old', { [EDGE]: '10.9.0.5' })], true);
     await expect(switchOver(input, 'new', 'site--owner')).resolves.toHaveLength(1);
-    expect(calls.at(-1)).toBe('connect old edge aliases=- ipv4=10.9.0.5');
+    expect(calls.at(-2)).toBe('connect old edge aliases=- ipv4=10.9.0.5');
     expect(steps).toHaveLength(1);
     expect(steps[0]).toMatch(/c-old left edge and could not rejoin at 10\.9\.0\.5, so requests in flight to it are cut: .*user configured subnets/);
   });
