@@ -9,6 +9,15 @@ const run = promisify(execFile);
 export interface TestDaemonOptions {
   /** Back the data root with a tmpfs of this size (MB): a disk that can really fill up. */
   dataTmpfsMb?: number;
+  /** Name of its network namespace (default `hvfault-<random>`); a cluster names its own. */
+  netns?: string;
+  /** Extra dockerd arguments (e.g. `--insecure-registry`). */
+  extraArgs?: string[];
+  /**
+   * Runs once, after the namespace is created (lo up) and before dockerd first starts there: the
+   * place to move a veth into it. Not run again on restart, the namespace outlives the daemon.
+   */
+  setupNetns?: (netns: string) => Promise<void>;
 }
 
 /**
@@ -20,7 +29,7 @@ export interface TestDaemonOptions {
  */
 export class TestDaemon {
   readonly dir: string;
-  readonly netns = `hvfault-${randomBytes(3).toString('hex')}`;
+  readonly netns: string;
   private child?: ChildProcess;
   private exited?: Promise<void>;
   private mountedTmpfs = false;
@@ -28,6 +37,7 @@ export class TestDaemon {
   constructor(private readonly opts: TestDaemonOptions = {}) {
     // Short: containerd's sockets live under the exec root and unix socket paths are limited.
     this.dir = mkdtempSync('/tmp/hvd-');
+    this.netns = opts.netns ?? `hvfault-${randomBytes(3).toString('hex')}`;
   }
 
   get socket(): string {
@@ -54,6 +64,7 @@ export class TestDaemon {
     if (!existsSync(`/run/netns/${this.netns}`)) {
       await run('ip', ['netns', 'add', this.netns]);
       await run('ip', ['netns', 'exec', this.netns, 'ip', 'link', 'set', 'lo', 'up']);
+      await this.opts.setupNetns?.(this.netns);
     }
     if (this.opts.dataTmpfsMb && !this.mountedTmpfs) {
       mkdirSync(`${this.dir}/data`, { recursive: true });
@@ -68,7 +79,7 @@ export class TestDaemon {
       [
         `--net=/run/netns/${this.netns}`, '--',
         'dockerd', '--host', this.host, '--data-root', `${this.dir}/data`, '--exec-root', `${this.dir}/exec`,
-        '--pidfile', `${this.dir}/docker.pid`,
+        '--pidfile', `${this.dir}/docker.pid`, ...(this.opts.extraArgs ?? []),
       ],
       { stdio: ['ignore', log, log] },
     );
@@ -117,7 +128,7 @@ export class TestDaemon {
   }
 
   /** Processes left by this daemon only: containerd shims that name our exec root. */
-  private leftoverPids(): number[] {
+  leftoverPids(): number[] {
     const pids: number[] = [];
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
