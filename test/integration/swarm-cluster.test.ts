@@ -56,8 +56,11 @@ describe('swarm cluster harness', () => {
     await cluster.manager.docker.createService({
       Name: service,
       TaskTemplate: {
-        ContainerSpec: { Image: image, Command: ['sh', '-c', 'hostname > /www/index.html && exec httpd -f -p 8080 -h /www'] },
+        // httpd as PID 1 ignores SIGTERM: without a short grace period every move waits 10 s.
+        ContainerSpec: { Image: image, Command: ['sh', '-c', 'hostname > /www/index.html && exec httpd -f -p 8080 -h /www'], StopGracePeriod: 1e9 },
         Networks: [{ Target: network }],
+        // No restart delay (default 5 s): a replacement task starts as soon as it is placed.
+        RestartPolicy: { Condition: 'any', Delay: 0 },
         Placement: { Preferences: [{ Spread: { SpreadDescriptor: 'node.id' } }] },
       },
       Mode: { Replicated: { Replicas: 3 } },
@@ -89,8 +92,10 @@ describe('swarm cluster harness', () => {
   it('draining a worker moves its tasks to other nodes', async () => {
     const worker = cluster.node(1);
     expect((await running()).some((t) => t.NodeID === worker.nodeId)).toBe(true);
+    const drainedAt = Date.now();
     await cluster.drain(1);
     await waitFor('tasks off the drained node', settledAway(worker), 60_000);
+    console.log(`drained ${Date.now() - drainedAt} ms after the update`);
     await cluster.setAvailability(1, 'active');
   });
 
@@ -99,6 +104,7 @@ describe('swarm cluster harness', () => {
     expect((await running()).some((t) => t.NodeID === worker.nodeId)).toBe(true);
     const stoppedAt = Date.now();
     await cluster.stopNode(2);
+    console.log(`dockerd stopped after ${Date.now() - stoppedAt} ms`);
     await waitFor('tasks running elsewhere', settledAway(worker), 30_000 - (Date.now() - stoppedAt));
     console.log(`rescheduled ${Date.now() - stoppedAt} ms after the stop`);
     expect((await cluster.nodeStates()).get(worker.nodeId)).toBe('down');
