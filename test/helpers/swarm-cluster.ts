@@ -68,6 +68,9 @@ export class SwarmCluster {
   }
 
   async start(): Promise<void> {
+    // A 4-hex id can repeat: never adopt (and later delete) another cluster's bridge or namespaces.
+    const taken = await leftovers(this.id);
+    if (taken.length > 0) throw new SwarmClusterError(`hvswarm-${this.id} is in use on this host:\n${taken.join('\n')}`);
     this.bridge = new SwarmBridge(this.id, await freeSubnet());
     await this.bridge.create();
     const bridge = this.bridge;
@@ -176,7 +179,7 @@ export class SwarmCluster {
         await manager.docker.getService(s.ID).remove().catch(() => undefined);
       }
     }
-    await Promise.all(this.nodes.map((node) => node.daemon.destroy().catch(() => undefined)));
+    await Promise.all(this.nodes.map((node) => node.daemon.destroy({ restartDead: false }).catch(() => undefined)));
     await this.bridge?.destroy(this.size);
   }
 

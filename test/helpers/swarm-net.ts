@@ -10,7 +10,7 @@ export class SwarmNetError extends Error {
 const toInt = (ip: string): number => ip.split('.').reduce((n, part) => n * 256 + Number(part), 0) >>> 0;
 
 /** True when two IPv4 CIDRs share an address. */
-function overlaps(a: string, b: string): boolean {
+export function overlaps(a: string, b: string): boolean {
   const [ipA = '', lenA = '32'] = a.split('/');
   const [ipB = '', lenB = '32'] = b.split('/');
   const len = Math.min(Number(lenA), Number(lenB));

@@ -111,6 +111,18 @@ describe('swarm cluster harness', () => {
     await cluster.startNode(2);
   });
 
+  it("notices a crashed worker (dockerd SIGKILLed) by its missed heartbeats and reschedules within 30 s", async () => {
+    const worker = cluster.node(1);
+    expect((await running()).some((t) => t.NodeID === worker.nodeId)).toBe(true);
+    const killedAt = Date.now();
+    // No restart afterwards (see TestDaemon.restart on SIGKILL): destroy() ends its orphaned containers.
+    await cluster.stopNode(1, 'SIGKILL');
+    await waitFor('worker reported down', async () => (await cluster.nodeStates()).get(worker.nodeId) === 'down', 30_000);
+    const downAfter = Date.now() - killedAt;
+    await waitFor('tasks running elsewhere', settledAway(worker), 30_000 - (Date.now() - killedAt));
+    console.log(`crashed worker down after ${downAfter} ms, tasks rescheduled after ${Date.now() - killedAt} ms`);
+  });
+
   it('destroy leaves no namespace, link, rule, process, directory or mount behind', async () => {
     await cluster.destroy();
     expect(await cluster.leftovers()).toEqual([]);
