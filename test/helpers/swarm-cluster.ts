@@ -39,6 +39,12 @@ const hostDocker = (): Docker => new Docker({ socketPath: '/var/run/docker.sock'
  * network namespace with a veth on a private bridge, node 0 the manager, plus a registry
  * (helvetia-registry:2) running on the manager at `<manager ip>:5000`. Every name starts with
  * `hvswarm-<id>`; destroy() removes all of it, also after a failed or half-finished start.
+ *
+ * Each dockerd keeps --iptables on: its rules land in its own namespace's tables, not the host's.
+ * Links are MTU 1500, so overlay networks get their default 1450 (VXLAN takes 50 bytes).
+ * This kernel has no IPVS (CONFIG_IP_VS unset; dockerd logs "Could not get ipvs family
+ * information"): service VIPs and the ingress routing mesh do not route here. Services use
+ * `EndpointSpec: { Mode: 'dnsrr' }` and `PublishMode: 'host'` ports, which work.
  */
 export class SwarmCluster {
   readonly id = randomBytes(2).toString('hex');

@@ -22,7 +22,10 @@ describe('swarm cluster harness', () => {
   let image = '';
 
   beforeAll(() => cluster.start(), 120_000);
-  afterAll(() => cluster.destroy(), 120_000);
+  afterAll(async () => {
+    await cluster.destroy();
+    expect(await cluster.leftovers()).toEqual([]);
+  }, 120_000);
 
   const tasks = async (): Promise<Task[]> =>
     (await cluster.manager.docker.listTasks({ filters: { service: [service], 'desired-state': ['running'] } })) as Task[];
@@ -64,6 +67,8 @@ describe('swarm cluster harness', () => {
         Placement: { Preferences: [{ Spread: { SpreadDescriptor: 'node.id' } }] },
       },
       Mode: { Replicated: { Replicas: 3 } },
+      // DNS round robin: this kernel has no IPVS, so service VIPs do not route (see SwarmCluster).
+      EndpointSpec: { Mode: 'dnsrr' },
     });
     const placed = await waitFor('3 running tasks', settledAway(), 60_000);
     expect(new Set(placed.map((t) => t.NodeID)).size).toBeGreaterThan(1);
@@ -87,6 +92,11 @@ describe('swarm cluster harness', () => {
       }, 30_000);
       expect(answer).toBe(hostname);
     }
+    // By service name: the swarm's DNS answers with the tasks' addresses.
+    const hostnames = (await running()).map((t) => t.Status.ContainerStatus!.ContainerID!.slice(0, 12));
+    const byName = await probe(probeNode, image, network, `timeout 5 wget -q -O- http://${service}:8080/`);
+    expect(byName.code, byName.output).toBe(0);
+    expect(hostnames).toContain(byName.output.trim());
   });
 
   it('draining a worker moves its tasks to other nodes', async () => {
