@@ -77,8 +77,13 @@ export class SwarmCluster {
     // A 4-hex id can repeat: never adopt (and later delete) another cluster's bridge or namespaces.
     const taken = await leftovers(this.id);
     if (taken.length > 0) throw new SwarmClusterError(`hvswarm-${this.id} is in use on this host:\n${taken.join('\n')}`);
-    this.bridge = new SwarmBridge(this.id, await freeSubnet());
-    await this.bridge.create();
+    for (let attempt = 1; ; attempt++) {
+      this.bridge = new SwarmBridge(this.id, await freeSubnet());
+      const failed = await this.bridge.create().then(() => undefined, (error: Error) => error);
+      if (!failed) break;
+      await this.bridge.destroy(0);
+      if (attempt === 3) throw failed;
+    }
     const bridge = this.bridge;
     const registry = `${bridge.nodeIp(0)}:5000`;
     for (let index = 0; index < this.size; index++) {
@@ -129,7 +134,10 @@ export class SwarmCluster {
     await this.node(index).daemon.kill(signal);
   }
 
-  /** Starts a stopped node's dockerd again and waits until the manager sees it ready. */
+  /**
+   * Starts a stopped node's dockerd again and waits until the manager sees it ready. After a
+   * SIGKILL this may fail ("timeout waiting for containerd", see TestDaemon.restart).
+   */
   async startNode(index: number): Promise<void> {
     const node = this.node(index);
     if (!node.daemon.running()) await node.daemon.start();

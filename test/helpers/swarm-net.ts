@@ -19,9 +19,8 @@ export function overlaps(a: string, b: string): boolean {
 }
 
 /**
- * A /24 in 10.213.0.0/16 that no route or address of the host touches yet. Random, so two
- * clusters (or two test runs on one machine) rarely race for one; a clash still shows as
- * "address already in use" when the bridge address is added.
+ * A /24 in 10.213.0.0/16 that no route of the host touches yet. Random, so two clusters starting
+ * at once rarely pick the same one; SwarmBridge.create() notices when they did.
  */
 export async function freeSubnet(): Promise<string> {
   const { stdout } = await run('ip', ['-4', '-o', 'route', 'show', 'table', 'all']);
@@ -72,6 +71,11 @@ export class SwarmBridge {
     await run('ip', ['link', 'add', this.name, 'type', 'bridge']);
     await run('ip', ['link', 'set', this.name, 'mtu', '1500']);
     await run('ip', ['addr', 'add', `${this.hostIp}/24`, 'dev', this.name]);
+    // Linux accepts one subnet on two interfaces: a cluster that started at the same moment and
+    // picked the same /24 shows up only here (the caller retries with another subnet).
+    const { stdout } = await run('ip', ['-4', '-o', 'addr', 'show']);
+    const clash = stdout.split('\n').find((line) => line.includes(` ${this.prefix}.`) && !line.includes(` ${this.name} `));
+    if (clash) throw new SwarmNetError(`${this.subnet} is also on another interface: ${clash}`);
     await run('ip', ['link', 'set', this.name, 'up']);
     await run('iptables', ['-I', ...this.rule]);
   }
