@@ -2,7 +2,9 @@
 # Builds the companion-service images the tests run, from Debian packages on this machine (no
 # registry is reachable): the server binaries with their shared libraries, plus busybox for a
 # shell, in a small rootfs fed to `docker import`.
-#   helvetia-redis:7   redis-server (Debian's redis-server package), data in /data
+#   helvetia-redis:7      redis-server (Debian's redis-server package), data in /data
+#   helvetia-registry:2   docker-registry (Debian's docker-registry package, distribution 2.8), plain
+#                         HTTP on :5000, blobs in /var/lib/registry: the swarm test cluster's registry
 set -euo pipefail
 VERSION=1
 BUSYBOX=/bin/busybox
@@ -49,4 +51,36 @@ build_redis() {
   echo "built $image"
 }
 
+build_registry() {
+  local image=helvetia-registry:2
+  if current "$image"; then echo "$image already present"; return; fi
+  command -v docker-registry >/dev/null || { echo "docker-registry is not installed (apt-get install -y docker-registry)" >&2; exit 1; }
+  local rootfs; rootfs="$(mktemp -d)"
+  base_rootfs "$rootfs"
+  copy_with_libs "$rootfs" "$(command -v docker-registry)"
+  # Our own config, not Debian's (that one wants an htpasswd file): no auth and no TLS, because
+  # only test clusters on a private bridge use it (their dockerds list it as --insecure-registry).
+  mkdir -p "$rootfs/etc/docker/registry" "$rootfs/var/lib/registry"
+  cat > "$rootfs/etc/docker/registry/config.yml" <<'YAML'
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: /var/lib/registry
+  delete:
+    enabled: true
+http:
+  addr: :5000
+YAML
+  chown 999:999 "$rootfs/var/lib/registry"
+  tar -C "$rootfs" -c . | docker import \
+    -c 'ENV PATH=/usr/bin:/bin' -c 'USER 999:999' -c 'EXPOSE 5000' \
+    -c "LABEL helvetia.service-image.version=$VERSION" \
+    -c 'CMD ["docker-registry", "serve", "/etc/docker/registry/config.yml"]' - "$image" >/dev/null
+  rm -rf "$rootfs"
+  echo "built $image"
+}
+
 build_redis
+build_registry

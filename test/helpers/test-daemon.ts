@@ -9,6 +9,15 @@ const run = promisify(execFile);
 export interface TestDaemonOptions {
   /** Back the data root with a tmpfs of this size (MB): a disk that can really fill up. */
   dataTmpfsMb?: number;
+  /** Name of its network namespace (default `hvfault-<random>`); a cluster names its own. */
+  netns?: string;
+  /** Extra dockerd arguments (e.g. `--insecure-registry`). */
+  extraArgs?: string[];
+  /**
+   * Runs once, after the namespace is created (lo up) and before dockerd first starts there: the
+   * place to move a veth into it. Not run again on restart, the namespace outlives the daemon.
+   */
+  setupNetns?: (netns: string) => Promise<void>;
 }
 
 /**
@@ -20,14 +29,16 @@ export interface TestDaemonOptions {
  */
 export class TestDaemon {
   readonly dir: string;
-  readonly netns = `hvfault-${randomBytes(3).toString('hex')}`;
+  readonly netns: string;
   private child?: ChildProcess;
   private exited?: Promise<void>;
   private mountedTmpfs = false;
+  private readonly containerIds = new Set<string>();
 
   constructor(private readonly opts: TestDaemonOptions = {}) {
     // Short: containerd's sockets live under the exec root and unix socket paths are limited.
     this.dir = mkdtempSync('/tmp/hvd-');
+    this.netns = opts.netns ?? `hvfault-${randomBytes(3).toString('hex')}`;
   }
 
   get socket(): string {
@@ -54,6 +65,7 @@ export class TestDaemon {
     if (!existsSync(`/run/netns/${this.netns}`)) {
       await run('ip', ['netns', 'add', this.netns]);
       await run('ip', ['netns', 'exec', this.netns, 'ip', 'link', 'set', 'lo', 'up']);
+      await this.opts.setupNetns?.(this.netns);
     }
     if (this.opts.dataTmpfsMb && !this.mountedTmpfs) {
       mkdirSync(`${this.dir}/data`, { recursive: true });
@@ -68,7 +80,7 @@ export class TestDaemon {
       [
         `--net=/run/netns/${this.netns}`, '--',
         'dockerd', '--host', this.host, '--data-root', `${this.dir}/data`, '--exec-root', `${this.dir}/exec`,
-        '--pidfile', `${this.dir}/docker.pid`,
+        '--pidfile', `${this.dir}/docker.pid`, ...(this.opts.extraArgs ?? []),
       ],
       { stdio: ['ignore', log, log] },
     );
@@ -116,14 +128,25 @@ export class TestDaemon {
     }
   }
 
-  /** Processes left by this daemon only: containerd shims that name our exec root. */
-  private leftoverPids(): number[] {
+  /**
+   * Processes left by this daemon only: containerd shims that name our exec root, and the
+   * processes of our containers (found by their container ids in /proc/<pid>/cgroup): a container
+   * outlives a SIGKILLed dockerd and its shim, and would keep its network namespace alive.
+   */
+  leftoverPids(): number[] {
+    try {
+      for (const id of readdirSync(`${this.dir}/data/containers`)) if (/^[0-9a-f]{64}$/.test(id)) this.containerIds.add(id);
+    } catch {
+      // no containers directory (yet, or any more: the ids seen before are remembered)
+    }
+    const ids = [...this.containerIds];
     const pids: number[] = [];
     for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
       try {
         const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-        if (cmdline.includes(`${this.dir}/`)) pids.push(Number(entry));
+        const cgroup = ids.length > 0 ? readFileSync(`/proc/${entry}/cgroup`, 'utf8') : '';
+        if (cmdline.includes(`${this.dir}/`) || ids.some((id) => cgroup.includes(id))) pids.push(Number(entry));
       } catch {
         // exited meanwhile
       }
@@ -132,9 +155,10 @@ export class TestDaemon {
   }
 
   /** Removes everything: containers, the daemon, its shims, mounts, directory and network namespace. */
-  async destroy(): Promise<void> {
-    // A daemon left dead by a drill is started once more: without live-restore it stops what it ran.
-    if (!this.running() && this.child) await this.start().catch(() => undefined);
+  async destroy(opts: { restartDead?: boolean } = {}): Promise<void> {
+    // A daemon left dead by a drill is started once more: without live-restore it stops what it
+    // ran. Callers that cannot afford a slow restart skip it; leftoverPids() finds the rest.
+    if ((opts.restartDead ?? true) && !this.running() && this.child) await this.start().catch(() => undefined);
     if (this.running()) {
       const docker = this.client();
       for (const c of await docker.listContainers({ all: true }).catch(() => [])) {
