@@ -89,6 +89,15 @@ const schema = z.object({
     .default('CHOWN,SETUID,SETGID,DAC_OVERRIDE,FOWNER')
     .transform((v) => v.split(',').map((c) => c.trim().toUpperCase()).filter(Boolean))
     .refine((caps) => caps.every((c) => SAFE_CAPS.has(c)), { error: `may list only ${[...SAFE_CAPS].join(', ')} (never SYS_ADMIN, NET_ADMIN, SYS_PTRACE, SYS_MODULE…)` }),
+  /** docker (one host, the default) or swarm (every environment a Swarm service; README "Scaling out"). */
+  DEPLOY_BACKEND: z.enum(['docker', 'swarm'], { error: 'must be docker or swarm' }).default('docker'),
+  /** swarm: the cluster's registry (host[:port][/path]); images are pushed there and deployed by digest. */
+  REGISTRY_URL: z.string().regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?(\/[a-z0-9._/-]+)?$/, { error: 'must be host[:port][/path], e.g. registry.example.com:5000' }).optional(),
+  /** swarm: registry credentials, sent to dockerd as X-Registry-Auth (push, service create and update); never logged. */
+  REGISTRY_USERNAME: z.string().optional(),
+  REGISTRY_PASSWORD: z.string().optional(),
+  /** swarm: the manager's `helvetia proxy` (service calls); unset: DOCKER_HOST, when this worker runs on a manager. */
+  SWARM_MANAGER_HOST: z.string().regex(/^(unix|tcp|http):\/\//, { error: 'must be unix://, tcp:// or http://' }).optional(),
   /** Globs a companion service's image must match (comma list); unset: any image. */
   SERVICE_IMAGES: z
     .string()
@@ -136,6 +145,12 @@ export const CONFIG_VARIABLES = (): string[] =>
 /** Reads and validates the whole configuration once at boot. Throws ConfigError naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const data = parseEnv(schema, env);
+  if (data.DEPLOY_BACKEND === 'swarm' && !data.REGISTRY_URL) {
+    throw new ConfigError([{ variable: 'REGISTRY_URL', message: 'is required with DEPLOY_BACKEND=swarm: every node pulls the images from it' }]);
+  }
+  if (Boolean(data.REGISTRY_USERNAME) !== Boolean(data.REGISTRY_PASSWORD)) {
+    throw new ConfigError([{ variable: data.REGISTRY_USERNAME ? 'REGISTRY_PASSWORD' : 'REGISTRY_USERNAME', message: 'must be set together with the other one' }]);
+  }
   const privateKey = readPrivateKey(data);
   const logs = loadLogConfig(env);
   const seal = loadSealConfig(env);

@@ -26,6 +26,7 @@ export const repoConfigSchema = z.strictObject({
   release: command.optional(),
   seed: command.optional(),
   strategy: z.enum(['rolling', 'recreate'], { error: 'must be rolling or recreate' }).default('rolling'),
+  replicas: z.number().int().min(1, { error: 'must be at least 1' }).max(32, { error: 'must be at most 32' }).default(1),
 });
 
 export type RawRepoConfig = z.infer<typeof repoConfigSchema>;
@@ -52,4 +53,6 @@ export interface RepoConfig {
   seed?: string;
   /** rolling: new next to old (zero downtime); recreate: old stopped before the new starts. */
   strategy: 'rolling' | 'recreate';
+  /** DEPLOY_BACKEND=swarm: tasks of the environment's service (one container on a single host). */
+  replicas: number;
 }

@@ -90,6 +90,6 @@ export function parseRepoConfig(text: string | undefined, limits: RepoLimits): R
   const { memoryMb, cpus, services } = checkAgainstServer(c, limits, fail);
   return {
     dockerfile: c.dockerfile, context: c.context, port: c.port ?? limits.port, healthcheck: c.healthcheck, env: c.env, previews: c.previews, memoryMb, cpus,
-    secrets: c.secrets, volumes: c.volumes, services, ...(c.release ? { release: c.release } : {}), ...(c.seed ? { seed: c.seed } : {}), strategy: c.strategy,
+    secrets: c.secrets, volumes: c.volumes, services, ...(c.release ? { release: c.release } : {}), ...(c.seed ? { seed: c.seed } : {}), strategy: c.strategy, replicas: c.replicas,
   };
 }

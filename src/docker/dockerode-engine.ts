@@ -182,10 +182,11 @@ export class DockerodeEngine implements DockerEngine {
     await this.docker.ping();
   }
 
-  async createNetwork(name: string, labels: Record<string, string>, options: { internal: boolean; subnet?: string }): Promise<void> {
+  async createNetwork(name: string, labels: Record<string, string>, options: { internal: boolean; subnet?: string; overlay?: boolean }): Promise<void> {
     try {
       await this.docker.createNetwork({
-        Name: name, Driver: 'bridge', Internal: options.internal, Labels: labels, CheckDuplicate: true,
+        Name: name, Driver: options.overlay ? 'overlay' : 'bridge', Internal: options.internal, Labels: labels, CheckDuplicate: true,
+        ...(options.overlay ? { Attachable: true } : {}),
         ...(options.subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: options.subnet }] } } : {}),
       });
     } catch (error) {

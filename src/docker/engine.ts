@@ -115,8 +115,11 @@ export interface DockerEngine {
    */
   connectNetwork(containerId: string, network: string, endpoint: { aliases?: string[]; ipv4?: string }): Promise<void>;
   ping(): Promise<void>;
-  /** An owned bridge network (internal: no route out of the host). Resolves once it exists. */
-  createNetwork(name: string, labels: Record<string, string>, options: { internal: boolean; subnet?: string }): Promise<void>;
+  /**
+   * An owned bridge network (internal: no route out of the host), or with `overlay` an attachable
+   * overlay spanning a Swarm's nodes. Resolves once it exists.
+   */
+  createNetwork(name: string, labels: Record<string, string>, options: { internal: boolean; subnet?: string; overlay?: boolean }): Promise<void>;
   /** Resolves false when there was no such network. */
   removeNetwork(name: string): Promise<boolean>;
   /** A named local volume with these labels; an existing one of that name is kept. */

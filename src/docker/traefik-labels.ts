@@ -8,6 +8,8 @@ export interface RouteOptions {
   network: string;
   entrypoint: string;
   tls: boolean;
+  /** docker: labels on the container (providers.docker); swarm: on the service (providers.swarm). */
+  provider?: 'docker' | 'swarm';
 }
 
 /** Router/service name: the hostname's first label, which is unique per environment. */
@@ -16,7 +18,8 @@ export function routerName(hostname: string): string {
 }
 
 /**
- * Traefik v3 Docker-provider labels routing `hostname` to the container port. The hostname is
+ * Traefik v3 Docker- (or Swarm-) provider labels routing `hostname` to the container port (the
+ * port label is mandatory for Swarm, which has no exposed port to guess from). The hostname is
  * re-validated here so no caller can smuggle a backtick or `||` into the rule.
  */
 export function traefikLabels(opts: RouteOptions): Record<string, string> {
@@ -30,7 +33,7 @@ export function traefikLabels(opts: RouteOptions): Record<string, string> {
   const name = routerName(opts.hostname);
   const result: Record<string, string> = {
     'traefik.enable': 'true',
-    'traefik.docker.network': opts.network,
+    [`traefik.${opts.provider ?? 'docker'}.network`]: opts.network,
     [`traefik.http.routers.${name}.rule`]: `Host(\`${opts.hostname}\`)`,
     [`traefik.http.routers.${name}.entrypoints`]: opts.entrypoint,
     [`traefik.http.routers.${name}.service`]: name,

@@ -14,6 +14,12 @@ export const EDGE_SUBNET = '10.201.0.0/20';
 export async function ensureEdgeNetwork(engine: DockerEngine, config: Config, logger: Logger): Promise<void> {
   if (await engine.networkExists(config.EDGE_NETWORK)) return;
   const labels = { [LABEL.managed]: 'true', [LABEL.instance]: config.QUEUE_PREFIX, [LABEL.role]: 'edge' };
+  if (config.DEPLOY_BACKEND === 'swarm') {
+    // Swarm: an attachable overlay every node's tasks (and Traefik) join; Swarm picks the subnet.
+    await engine.createNetwork(config.EDGE_NETWORK, labels, { internal: false, overlay: true });
+    logger.info({ network: config.EDGE_NETWORK }, 'created the missing edge overlay network');
+    return;
+  }
   try {
     await engine.createNetwork(config.EDGE_NETWORK, labels, { internal: false, subnet: EDGE_SUBNET });
     logger.info({ network: config.EDGE_NETWORK, subnet: EDGE_SUBNET }, 'created the missing edge network');
