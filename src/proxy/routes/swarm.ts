@@ -1,3 +1,4 @@
+import { atLeast, formatApiVersion } from '../api-version.js';
 import { checkServiceSpec } from '../body-policy/service-spec.js';
 import type { ServicePolicy } from '../body-policy/swarm-container-spec.js';
 import { PolicyError } from '../errors.js';
@@ -5,10 +6,17 @@ import { queryOne } from '../query.js';
 import { NONE, ownedFilter, param, pass, pick, planOf, policyContext, withSegment } from './common.js';
 import { ID, SWARM_AND_TRAEFIK, SWARM_ONLY, path, type Authorize, type Route, type RouteInput } from './types.js';
 
-const servicePolicy = async (input: RouteInput): Promise<ServicePolicy> => ({
-  images: input.config,
-  apiVersion: await input.apiVersion.of(input.target.version),
-});
+/**
+ * Below Engine API 1.41 dockerd drops CapabilityAdd/Drop, Ulimits and the pids limit from a spec
+ * without a word (its version adjustment): CapDrop ALL and the limits would not hold.
+ */
+const servicePolicy = async (input: RouteInput): Promise<ServicePolicy> => {
+  const apiVersion = await input.apiVersion.of(input.target.version);
+  if (!atLeast(apiVersion, 1, 41)) {
+    throw new PolicyError('api-version', `services need Engine API 1.41 or newer (got ${formatApiVersion(apiVersion)}): older versions drop CapabilityDrop, Ulimits and the pids limit`);
+  }
+  return { images: input.config, apiVersion };
+};
 
 /**
  * Create: the spec passes the service policy, the networks it names are owned overlays (or the
