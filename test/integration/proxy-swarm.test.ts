@@ -4,9 +4,11 @@
  * foreign ones (created on the daemon's socket) stay invisible and untouchable; cluster management,
  * node writes, secrets, configs and plugins stay closed, also behind path tricks.
  */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDaemon } from '../helpers/test-daemon.js';
 import { BASE_IMAGE, raw, sleep, startProxy, type RawAnswer, type RunningProxy } from './proxy-harness.js';
+import { spec } from './proxy-swarm-spec.js';
 
 const P = 'hvswp';
 const SWARM_FLAGS = { PROXY_PROFILE: 'swarm', SERVICES: '1', TASKS: '1', NODES: '1', NETWORKS: '1', CONTAINERS: '1', IMAGES: '1', POST: '1', PROXY_IMAGE_PREFIXES: 'helvetia-', EDGE_NETWORK: `${P}-edge` };
@@ -16,24 +18,6 @@ let foreignService = '';
 let foreignTask = '';
 let nodeId = '';
 let overlayId = '';
-
-/** The hardened spec the swarm backend sends (Engine API 1.41: no NoNewPrivileges field exists). */
-export const spec = (name: string, network: string, edit: (s: Record<string, any>) => void = () => undefined): Record<string, any> => {
-  const s: Record<string, any> = {
-    Name: name,
-    Labels: { 'cloud.helvetia.owner': 'forged-by-client' },
-    TaskTemplate: {
-      ContainerSpec: { Image: BASE_IMAGE, Command: ['sh', '-c', 'echo hello-from-hvswp; exec sleep 300'], CapabilityDrop: ['ALL'], Init: true },
-      Resources: { Limits: { NanoCPUs: 2e8, MemoryBytes: 32 * 1024 * 1024, Pids: 64 } },
-      RestartPolicy: { Condition: 'none' },
-      Networks: [{ Target: network, Aliases: ['app'] }],
-      LogDriver: { Name: 'json-file' },
-    },
-    Mode: { Replicated: { Replicas: 1 } },
-  };
-  edit(s);
-  return s;
-};
 
 const call = (method: string, path: string, body?: object, headers: Record<string, string> = {}): Promise<RawAnswer> =>
   raw(proxy.port, method, path, body === undefined ? undefined : JSON.stringify(body), headers);
@@ -311,5 +295,37 @@ describe('other profiles against the same swarm', () => {
       await traefik.close();
       await call('DELETE', `/v1.41/services/${mine.json.ID}`);
     }
+  });
+});
+
+describe('why the API version rules exist: what this dockerd does with them (on its own socket)', () => {
+  /** Creates a service directly (not through the proxy) with the given version prefix and returns its stored spec. */
+  async function storedSpec(version: string, name: string, edit: (s: Record<string, any>) => void): Promise<any> {
+    const answer = await new Promise<{ ID?: string; message?: string }>((resolve, reject) => {
+      const body = JSON.stringify(spec(name, `${P}-edge`, edit));
+      const req = http.request({ socketPath: daemon.socket, method: 'POST', path: `/${version}/services/create`, headers: { 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(JSON.parse(text) as { ID?: string }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    if (!answer.ID) throw new Error(`direct create failed: ${answer.message}`);
+    const stored = (await daemon.client().getService(answer.ID).inspect()).Spec;
+    await daemon.client().getService(answer.ID).remove();
+    return stored;
+  }
+
+  it('at /v1.40 dockerd silently drops CapabilityDrop and the pids limit', async () => {
+    const s = await storedSpec('v1.40', `${P}-v140`, () => undefined);
+    expect(s.TaskTemplate.ContainerSpec.CapabilityDrop).toBeUndefined();
+    expect(s.TaskTemplate.Resources.Limits.Pids ?? 0).toBe(0);
+  });
+
+  it('at 1.41 dockerd silently drops Privileges.NoNewPrivileges', async () => {
+    const s = await storedSpec('v1.41', `${P}-nnp`, (x) => (x.TaskTemplate.ContainerSpec.Privileges = { NoNewPrivileges: true }));
+    expect(JSON.stringify(s)).not.toMatch(/NoNewPrivileges/i);
+    expect(s.TaskTemplate.ContainerSpec.CapabilityDrop).toEqual(['ALL']);
   });
 });

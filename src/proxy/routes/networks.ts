@@ -1,6 +1,6 @@
 import { checkNetworkConnect, checkNetworkCreate, checkNetworkDisconnect } from '../body-policy/network.js';
 import { checkVolumeCreate } from '../body-policy/volume.js';
-import { ownedFilter, param, pass, planOf, policyContext, withSegment } from './common.js';
+import { ownedFilter, param, pass, planOf, policyContext, traefikOr, withSegment } from './common.js';
 import { ID, TRAEFIK, path, type Authorize, type Route } from './types.js';
 
 const createNetwork: Authorize = async (input) =>
@@ -11,8 +11,7 @@ const createNetwork: Authorize = async (input) =>
  * to names, the operator's edge network included, so its read-only profile lists them all (names,
  * drivers and subnets; nothing it could change).
  */
-const ownedNetworks = ownedFilter([]);
-const listNetworks: Authorize = async (input) => (input.config.profile === 'traefik' ? pass(input) : ownedNetworks(input));
+const listNetworks = traefikOr(pass, ownedFilter([]));
 
 /** Connect: the container must be ours; the network ours or allowlisted. Both travel as IDs. */
 const connect: Authorize = async (input) => {
