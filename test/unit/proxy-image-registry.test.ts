@@ -13,6 +13,9 @@ describe('image names with REGISTRY_URL', () => {
     expect(ruleOf(() => checkImageName('registry.example.com:5000/redis:7', REG))).toBe('image-name');
     expect(ruleOf(() => checkImageName('registry.example.com:5001/helvetia/app:1', REG))).toBe('image-name');
     expect(ruleOf(() => checkImageName('registry.example.com:5000.evil.com/helvetia/app:1', REG))).toBe('image-name');
+    // The host must end where the registry's does: "…:5000xhelvetia/" is another host's name.
+    expect(ruleOf(() => checkImageName('registry.example.com:5000xhelvetia/app:1', REG))).toBe('image-name');
+    expect(ruleOf(() => checkPushTarget('registry.example.com:50001/helvetia/app', REG))).toBe('image-push');
     expect(ruleOf(() => checkImageName('registry.example.com:5000/helvetia/app:1', NONE))).toBe('image-name');
   });
 
