@@ -91,8 +91,8 @@ const schema = z.object({
     .refine((caps) => caps.every((c) => SAFE_CAPS.has(c)), { error: `may list only ${[...SAFE_CAPS].join(', ')} (never SYS_ADMIN, NET_ADMIN, SYS_PTRACE, SYS_MODULE…)` }),
   /** docker (one host, the default) or swarm (every environment a Swarm service; README "Scaling out"). */
   DEPLOY_BACKEND: z.enum(['docker', 'swarm'], { error: 'must be docker or swarm' }).default('docker'),
-  /** swarm: the cluster's registry (host[:port][/path]); images are pushed there and deployed by digest. */
-  REGISTRY_URL: z.string().regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?(\/[a-z0-9._/-]+)?$/, { error: 'must be host[:port][/path], e.g. registry.example.com:5000' }).optional(),
+  /** swarm: the cluster's registry (host[:port]); images are pushed there and deployed by digest. */
+  REGISTRY_URL: z.string().regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, { error: 'must be host[:port], e.g. registry.example.com:5000' }).optional(),
   /** swarm: registry credentials, sent to dockerd as X-Registry-Auth (push, service create and update); never logged. */
   REGISTRY_USERNAME: z.string().optional(),
   REGISTRY_PASSWORD: z.string().optional(),

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import { deepFreeze, flagVar, intVar, parseEnv } from '../config/parse-env.js';
 import { OwnerTokens } from './labels.js';
+import { applyProfile, type Profile } from './profile-flags.js';
+import { parseRegistry } from './registry.js';
 import { checkWorkspaceDir } from './workspace.js';
 
 /** tecnativa/docker-socket-proxy's flags, same names and defaults (EVENTS, PING, VERSION on). */
@@ -38,8 +40,7 @@ export type FlagName = keyof typeof FLAG_DEFAULTS;
 export type Flags = Readonly<Record<FlagName, boolean>>;
 export const FLAG_NAMES = Object.keys(FLAG_DEFAULTS) as FlagName[];
 
-/** What the read-only Traefik instance opens; every other flag must stay off. */
-export const TRAEFIK_FLAGS: readonly FlagName[] = ['CONTAINERS', 'EVENTS', 'VERSION', 'PING'];
+export { TRAEFIK_FLAGS, type Profile } from './profile-flags.js';
 
 /** Capabilities Docker grants by default; CapAdd may re-add these after CapDrop ALL, nothing else. */
 export const DEFAULT_CAP_ADD_ALLOW = [
@@ -55,12 +56,13 @@ const schema = z.object({
     .regex(/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/, { error: 'must be host:port, e.g. 0.0.0.0:2375' })
     .default('0.0.0.0:2375'),
   DOCKER_SOCKET: z.string().regex(/^\//, { error: 'must be an absolute path to the Docker socket' }).default('/var/run/docker.sock'),
-  PROXY_PROFILE: z.enum(['default', 'traefik'], { error: 'must be default or traefik' }).default('default'),
+  PROXY_PROFILE: z.enum(['default', 'traefik', 'swarm'], { error: 'must be default, traefik or swarm' }).default('default'),
   WORKSPACE_DIR: z.string().default('/tmp/helvetia-workspaces'),
   EDGE_NETWORK: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).default('helvetia-edge'),
   PROXY_ALLOWED_NETWORKS: z.string().optional(),
   PROXY_CAP_ADD_ALLOW: z.string().optional(),
   PROXY_IMAGE_PREFIXES: z.string().default('helvetia/'),
+  REGISTRY_URL: z.string().optional(),
   PROXY_OWNER_SECRET: z
     .string({ error: 'is required: the secret ownership labels are derived from (at least 32 characters, e.g. `openssl rand -hex 32`; the same value for both proxies)' })
     .min(32, { error: 'must be at least 32 characters (e.g. `openssl rand -hex 32`)' })
@@ -73,7 +75,7 @@ const schema = z.object({
 export interface ProxyConfig {
   listen: { host: string; port: number };
   dockerSocket: string;
-  profile: 'default' | 'traefik';
+  profile: Profile;
   flags: Flags;
   /** The one host directory a container may bind-mount, read-only; null disables host binds. */
   workspaceDir: string | null;
@@ -82,6 +84,11 @@ export interface ProxyConfig {
   capAddAllow: readonly string[];
   /** Image names builds, tags and commits may write (so no other service's image name can be seeded). */
   imagePrefixes: readonly string[];
+  /**
+   * The cluster's registry (host[:port], from REGISTRY_URL), or null: the only place images may be
+   * pushed to, and where service images come from (as <registry>/<prefix>…@sha256:…).
+   */
+  registry: string | null;
   maxBodyBytes: number;
   logLevel: string;
   /**
@@ -96,13 +103,7 @@ export interface ProxyConfig {
 export function loadProxyConfig(env: Record<string, string | undefined> = process.env): Readonly<ProxyConfig> {
   const data = parseEnv(schema, env);
   const flags = Object.fromEntries(FLAG_NAMES.map((f) => [f, data[f]])) as Record<FlagName, boolean>;
-  if (data.PROXY_PROFILE === 'traefik') {
-    const extra = FLAG_NAMES.filter((f) => flags[f] && !TRAEFIK_FLAGS.includes(f) && env[f] !== undefined);
-    if (extra.length > 0) {
-      throw new ConfigError(extra.map((variable) => ({ variable, message: 'must stay off with PROXY_PROFILE=traefik (read-only profile)' })));
-    }
-    for (const f of FLAG_NAMES) flags[f] = TRAEFIK_FLAGS.includes(f);
-  }
+  applyProfile(data.PROXY_PROFILE, flags, env);
   const [, host = '', port = ''] = /^\[?(.*?)\]?:(\d+)$/.exec(data.PROXY_LISTEN) ?? [];
   const portNumber = Number(port);
   if (portNumber > 65535) throw new ConfigError([{ variable: 'PROXY_LISTEN', message: 'port must be at most 65535' }]);
@@ -130,6 +131,7 @@ export function loadProxyConfig(env: Record<string, string | undefined> = proces
     allowedNetworks,
     capAddAllow,
     imagePrefixes,
+    registry: parseRegistry(data.REGISTRY_URL),
     maxBodyBytes: data.PROXY_MAX_BODY_BYTES,
     logLevel: data.LOG_LEVEL,
     owner: new OwnerTokens(data.PROXY_OWNER_SECRET),

@@ -45,6 +45,11 @@ export class Ownership {
     private readonly upstream: Upstream,
     private readonly owner: OwnerTokens,
     private readonly allowedNetworks: readonly string[],
+    /**
+     * Drivers of networks containers may join: bridge; with PROXY_PROFILE=swarm also (attachable)
+     * overlay. By ID, the host or none network would pass as "user-defined" otherwise.
+     */
+    private readonly containerDrivers: readonly string[] = ['bridge'],
     /** Full IDs already known to be ours: a request naming one skips the inspect. */
     readonly owned = new OwnedIds(),
   ) {}
@@ -92,16 +97,39 @@ export class Ownership {
     return String(info.Name);
   }
 
-  /** A network the proxy may attach owned containers to: ours, or named in PROXY_ALLOWED_NETWORKS. */
-  async network(name: string, mode: 'use' | 'own'): Promise<string> {
+  /** A network the proxy may attach owned containers (or services: overlays) to: ours, or named in PROXY_ALLOWED_NETWORKS. */
+  async network(name: string, mode: 'use' | 'own', drivers: readonly string[] = this.containerDrivers): Promise<string> {
     const info = await this.inspect('network', `/networks/${ref('network', name, OBJECT_REF)}`, name);
-    // By ID, the host or none network would pass as "user-defined": only bridges are joinable.
-    if (info.Driver !== 'bridge') throw new PolicyError('network-driver', `network ${name} uses driver ${String(info.Driver)}; only bridge networks can be joined`);
+    if (typeof info.Driver !== 'string' || !drivers.includes(info.Driver)) {
+      throw new PolicyError('network-driver', `network ${name} uses driver ${String(info.Driver)}; only ${drivers.join(' or ')} networks can be joined`);
+    }
     const allowed = mode === 'use' && typeof info.Name === 'string' && this.allowedNetworks.includes(info.Name);
     if (!allowed && !this.owner.owns(info.Labels, 'object')) {
       throw new PolicyError('not-owned', `network ${name} is neither managed by helvetia nor in PROXY_ALLOWED_NETWORKS (${this.allowedNetworks.join(', ') || 'empty'})`);
     }
     return String(info.Id);
+  }
+
+  /** Returns the service's ID if its labels carry this proxy's token (services are "object" kind). */
+  async service(name: string): Promise<string> {
+    const info = await this.inspect('service', `/services/${ref('service', name, OBJECT_REF)}`, name);
+    const spec = (typeof info.Spec === 'object' && info.Spec !== null ? info.Spec : {}) as { Labels?: unknown };
+    if (!this.owner.owns(spec.Labels, 'object')) this.notOwned('service', name);
+    return String(info.ID);
+  }
+
+  /** A task belongs to its service: readable only when that service is ours. */
+  async task(id: string): Promise<string> {
+    const info = await this.inspect('task', `/tasks/${ref('task', id, OBJECT_REF)}`, id);
+    const service = String(info.ServiceID ?? '');
+    try {
+      await this.service(service);
+    } catch (error) {
+      // A task of a removed service, or of one that is not ours: the same refusal either way.
+      if (error instanceof PolicyError) this.notOwned('task', id);
+      throw error;
+    }
+    return String(info.ID);
   }
 
   async image(name: string): Promise<void> {
@@ -131,6 +159,7 @@ export class Ownership {
       ...[...refs.containers].map((c) => this.container(c)),
       ...[...refs.volumes].map((v) => this.volume(v)),
       ...[...refs.networks].map((n) => this.network(n, 'use')),
+      ...[...refs.overlays].map((n) => this.network(n, 'use', ['overlay'])),
     ]);
   }
 }

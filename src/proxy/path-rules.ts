@@ -3,11 +3,12 @@ import { PolicyError } from './errors.js';
 import { containerRoutes } from './routes/containers.js';
 import { imageRoutes } from './routes/images.js';
 import { networkRoutes } from './routes/networks.js';
+import { swarmRoutes } from './routes/swarm.js';
 import { systemRoutes } from './routes/system.js';
-import type { Method, Route } from './routes/types.js';
+import { DEFAULT_PROFILES, type Method, type Route } from './routes/types.js';
 
 /** Every endpoint the proxy knows. Anything else is refused, whatever the flags say. */
-export const ROUTES: readonly Route[] = [...systemRoutes, ...containerRoutes, ...imageRoutes, ...networkRoutes];
+export const ROUTES: readonly Route[] = [...systemRoutes, ...containerRoutes, ...imageRoutes, ...networkRoutes, ...swarmRoutes];
 
 const READ_METHODS: readonly string[] = ['GET', 'HEAD'];
 
@@ -36,14 +37,18 @@ export function matchRoute(method: string, path: string, config: Pick<ProxyConfi
 }
 
 function checkOpen(route: Route, method: string, flags: Flags, profile: ProxyConfig['profile']): void {
-  if (profile === 'traefik' && !route.traefik) {
-    throw new PolicyError('profile', `${route.name} is not part of the read-only traefik profile`);
+  if (!(route.profiles ?? DEFAULT_PROFILES).includes(profile)) {
+    const why =
+      profile === 'traefik' ? 'is not part of the read-only traefik profile'
+      : route.profiles?.includes('swarm') ? 'needs PROXY_PROFILE=swarm'
+      : `is refused with PROXY_PROFILE=${profile}`;
+    throw new PolicyError('profile', `${route.name} ${why}`);
   }
   if (route.openedBy?.some((flag) => flags[flag])) return;
   if (!flags[route.section]) {
     throw new PolicyError('flag', `${route.name} needs ${route.section}=1${route.openedBy ? ` (or ${route.openedBy.join('/')}=1)` : ''}`);
   }
-  if (!READ_METHODS.includes(method) && !flags.POST) {
+  if (!READ_METHODS.includes(method) && (!flags.POST || profile === 'traefik')) {
     throw new PolicyError('flag-post', `${method} ${route.name} needs POST=1 (only GET and HEAD are open)`);
   }
 }

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger.js';
 import { serveMetrics } from '../metrics/metrics-route.js';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { DaemonApiVersion } from './api-version.js';
 import { BuildSteps } from './build-steps.js';
 import type { ProxyConfig } from './config.js';
 import { PolicyError, UpstreamError } from './errors.js';
@@ -44,7 +45,8 @@ function errorBody(error: unknown): { status: number; body: string; decision: De
 /** The socket proxy: checks every request against the flags, path rules, body policy and ownership. */
 export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger): ProxyServer {
   const upstream = new Upstream(config.dockerSocket);
-  const ownership = new Ownership(upstream, config.owner, config.allowedNetworks);
+  const ownership = new Ownership(upstream, config.owner, config.allowedNetworks, config.profile === 'swarm' ? ['bridge', 'overlay'] : ['bridge']);
+  const apiVersion = new DaemonApiVersion(upstream);
   const relays = new Set<Duplex>();
   // Lines carry only fixed fields (no bodies, no query values such as buildargs), so the root
   // logger's wildcard redaction is skipped on this hot path.
@@ -65,7 +67,7 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
     const { route, params } = matchRoute(method, target.path, config);
     if (upgrade && !route.upgrade) throw new PolicyError('upgrade', `${route.name} cannot switch protocols`);
     const plan = await route.authorize({
-      method, target, params, upgrade, ownership, buildSteps, config,
+      method, target, params, upgrade, ownership, buildSteps, config, apiVersion,
       readJson: () => readJsonBody(req, config.maxBodyBytes),
     });
     const result = { plan, rule: plan.rule ?? route.name, target: formatTarget(target.version, plan.segments, formatQuery(plan.query)) };

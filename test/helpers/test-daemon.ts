@@ -34,6 +34,7 @@ export class TestDaemon {
   private exited?: Promise<void>;
   private mountedTmpfs = false;
   private readonly containerIds = new Set<string>();
+  private swarm = false;
 
   constructor(private readonly opts: TestDaemonOptions = {}) {
     // Short: containerd's sockets live under the exec root and unix socket paths are limited.
@@ -115,6 +116,18 @@ export class TestDaemon {
     await this.start();
   }
 
+  /**
+   * Puts this daemon (never the shared one) into swarm mode as a single manager. Swarm needs an
+   * address to advertise: a /32 on the namespace's own loopback, so the cluster's traffic stays
+   * inside the namespace and the daemon joins no real network. Left again in destroy().
+   */
+  async swarmInit(): Promise<string> {
+    const address = `10.${200 + randomBytes(1)[0]! % 50}.${randomBytes(1)[0]!}.1`;
+    await run('ip', ['netns', 'exec', this.netns, 'ip', 'addr', 'add', `${address}/32`, 'dev', 'lo']);
+    this.swarm = true;
+    return String(await this.client().swarmInit({ ListenAddr: `${address}:2377`, AdvertiseAddr: address }));
+  }
+
   /** Imports helvetia-base:latest with the project's own script. */
   async importBaseImage(): Promise<void> {
     await run('bash', ['scripts/build-base-images.sh'], { env: { ...process.env, DOCKER_HOST: this.host } });
@@ -161,6 +174,7 @@ export class TestDaemon {
     if ((opts.restartDead ?? true) && !this.running() && this.child) await this.start().catch(() => undefined);
     if (this.running()) {
       const docker = this.client();
+      if (this.swarm) await docker.swarmLeave({ force: true }).catch(() => undefined);
       for (const c of await docker.listContainers({ all: true }).catch(() => [])) {
         await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
       }

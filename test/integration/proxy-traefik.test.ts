@@ -117,7 +117,7 @@ describe('read-only Traefik profile (second instance, PROXY_PROFILE=traefik)', (
     for (const [method, path, rule] of [
       ['POST', '/containers/create', 'profile'], ['POST', `/containers/${ownedId}/start`, 'profile'], ['POST', `/containers/${ownedId}/stop`, 'profile'],
       ['DELETE', `/containers/${ownedId}`, 'profile'], ['GET', `/containers/${ownedId}/logs?stdout=1`, 'profile'], ['GET', '/images/json', 'profile'],
-      ['GET', '/info', 'profile'], ['POST', '/build', 'profile'], ['GET', '/networks', 'profile'],
+      ['GET', '/info', 'profile'], ['POST', '/build', 'profile'], ['GET', '/networks', 'flag'], ['POST', '/networks/create', 'profile'],
     ] as const) {
       const answer = await raw(port, method, path, method === 'POST' ? '{}' : undefined);
       expect(answer.status, `${method} ${path}`).toBe(403);

@@ -118,9 +118,9 @@ describe('image pull and tag', () => {
     expect(ruleOf(() => checkImagePull(parseQuery('fromSrc=http://10.0.0.1/rootfs.tar&repo=x')))).toBe('image-import');
     expect(ruleOf(() => checkImagePull(parseQuery('fromSrc=-')))).toBe('image-import');
     expect(targetReference(parseQuery('repo=a/b&tag=1'))).toBe('a/b:1');
-    expect(checkImageName('helvetia/app--o:abc', ['helvetia/'])).toBe('helvetia/app--o:abc');
-    expect(ruleOf(() => checkImageName('redis:7', ['helvetia/']))).toBe('image-name');
-    expect(ruleOf(() => checkImageName('docker.io/helvetia/app:1', ['helvetia/']))).toBe('image-name');
+    expect(checkImageName('helvetia/app--o:abc', { imagePrefixes: ['helvetia/'], registry: null })).toBe('helvetia/app--o:abc');
+    expect(ruleOf(() => checkImageName('redis:7', { imagePrefixes: ['helvetia/'], registry: null }))).toBe('image-name');
+    expect(ruleOf(() => checkImageName('docker.io/helvetia/app:1', { imagePrefixes: ['helvetia/'], registry: null }))).toBe('image-name');
   });
 });
 

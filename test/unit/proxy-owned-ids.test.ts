@@ -10,7 +10,7 @@ const FOREIGN = 'f'.repeat(64);
 const OWNER = new OwnerTokens('unit-test-owner-secret-0123456789abcdef');
 const withLabels = (id: string, labels: Record<string, string>) => ({ Id: id, Created: '2026-11-24T00:00:00Z', Config: { Labels: labels }, HostConfig: {} });
 const inspectOf = (id: string, owned: boolean) => withLabels(id, owned ? OWNER.labels('object') : {});
-const ownership = (upstream: Upstream, ids?: OwnedIds) => new Ownership(upstream, OWNER, [], ids);
+const ownership = (upstream: Upstream, ids?: OwnedIds) => new Ownership(upstream, OWNER, [], ['bridge'], ids);
 
 /** A stand-in dockerd behind Ownership: answers container (and image) inspects by name or ID and records every request path. */
 function fakeDaemon(containers: Record<string, ReturnType<typeof inspectOf>>): { upstream: Upstream; paths: string[] } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FLAG_DEFAULTS, type Flags } from '../../src/proxy/config.js';
+import { FLAG_DEFAULTS, type Flags, type Profile } from '../../src/proxy/config.js';
 import { PolicyError } from '../../src/proxy/errors.js';
 import { parseTarget } from '../../src/proxy/normalize-path.js';
 import { matchRoute } from '../../src/proxy/path-rules.js';
@@ -7,7 +7,7 @@ import { matchRoute } from '../../src/proxy/path-rules.js';
 const flags = (on: Partial<Flags> = {}): Flags => ({ ...FLAG_DEFAULTS, ...on });
 const WORKER = flags({ CONTAINERS: true, IMAGES: true, BUILD: true, NETWORKS: true, VOLUMES: true, EXEC: true, POST: true });
 
-function decide(method: string, url: string, f: Flags, profile: 'default' | 'traefik' = 'default'): string {
+function decide(method: string, url: string, f: Flags, profile: Profile = 'default'): string {
   try {
     return matchRoute(method, parseTarget(url).path, { flags: f, profile }).route.name;
   } catch (error) {
@@ -53,12 +53,15 @@ describe('path rules (tecnativa flags)', () => {
     ] as const) {
       expect(decide(method, url, all), `${method} ${url}`).toMatch(/^deny:/);
     }
-    expect(decide('GET', '/swarm', all)).toBe('swarm.inspect');
-    expect(decide('GET', '/services', flags())).toBe('deny:flag');
+    // GET /swarm answers the manager join token: no profile or flag opens it.
+    expect(decide('GET', '/swarm', all)).toBe('deny:endpoint');
+    expect(decide('GET', '/swarm', all, 'swarm')).toBe('deny:endpoint');
+    expect(decide('GET', '/services', flags())).toBe('deny:profile');
   });
 
   it('matches the normalized path, so traversal cannot reach a closed section', () => {
-    expect(decide('GET', '/v1.41/containers/../swarm', WORKER)).toBe('deny:flag');
+    expect(decide('GET', '/v1.41/containers/../swarm', WORKER)).toBe('deny:endpoint');
+    expect(decide('GET', '/v1.41/containers/../services', WORKER)).toBe('deny:profile');
     expect(decide('GET', '/v1.41/_ping/../info', WORKER)).toBe('deny:flag');
     expect(decide('GET', '/v1.41/_ping/../info', flags({ INFO: true }))).toBe('info');
     expect(decide('GET', '/CONTAINERS/json', WORKER)).toBe('deny:endpoint');
@@ -83,5 +86,61 @@ describe('path rules (tecnativa flags)', () => {
     expect(decide('GET', '/events', t, 'traefik')).toBe('events');
     expect(decide('GET', '/containers/x/logs', t, 'traefik')).toBe('deny:profile');
     expect(decide('POST', '/containers/x/start', flags({ CONTAINERS: true, POST: true }), 'traefik')).toBe('deny:profile');
+  });
+
+  const SWARM = flags({ ...WORKER, SERVICES: true, TASKS: true, NODES: true });
+  const ALL = flags(Object.fromEntries(Object.keys(FLAG_DEFAULTS).map((k) => [k, true])) as Partial<Flags>);
+
+  it('the swarm profile opens owned services, tasks and nodes on top of the worker routes', () => {
+    for (const [method, url, rule] of [
+      ['GET', '/v1.41/services', 'services.list'], ['POST', '/v1.41/services/create', 'services.create'],
+      ['GET', '/services/abc', 'services.inspect'], ['POST', '/services/abc/update', 'services.update'],
+      ['DELETE', '/services/abc', 'services.remove'], ['GET', '/services/abc/logs', 'services.logs'],
+      ['GET', '/tasks', 'tasks.list'], ['GET', '/tasks/t1', 'tasks.inspect'], ['GET', '/tasks/t1/logs', 'tasks.logs'],
+      ['GET', '/nodes', 'nodes.list'], ['GET', '/nodes/n1', 'nodes.inspect'], ['POST', '/containers/create', 'containers.create'],
+    ] as const) {
+      expect(decide(method, url, SWARM, 'swarm'), `${method} ${url}`).toBe(rule);
+    }
+    expect(decide('POST', '/services/create', flags({ SERVICES: true }), 'swarm')).toBe('deny:flag-post');
+    expect(decide('GET', '/tasks', flags({ SERVICES: true, POST: true }), 'swarm')).toBe('deny:flag');
+  });
+
+  it('the swarm profile never opens cluster management, node writes, secrets, configs or plugins', () => {
+    for (const [method, url] of [
+      ['POST', '/swarm/init'], ['POST', '/swarm/join'], ['POST', '/swarm/leave'], ['POST', '/swarm/update'], ['POST', '/swarm/unlock'],
+      ['GET', '/swarm/unlockkey'], ['GET', '/swarm'], ['POST', '/nodes/n1/update'], ['DELETE', '/nodes/n1'], ['GET', '/secrets'],
+      ['POST', '/secrets/create'], ['GET', '/secrets/s1'], ['GET', '/configs'], ['POST', '/configs/create'], ['GET', '/plugins'],
+      ['POST', '/plugins/pull'], ['GET', '/plugins/p/json'], ['POST', '/v1.41/services/../swarm/init'], ['POST', '/v1.41/services%2F..%2Fswarm%2Fleave'],
+      ['POST', '/v1.41/nodes/n1%2Fupdate'], ['DELETE', '/v1.41/tasks/../nodes/n1'], ['POST', '/v1.41/services/x/../../swarm/join'],
+    ] as const) {
+      expect(decide(method, url, ALL, 'swarm'), `${method} ${url}`).toMatch(/^deny:/);
+    }
+    // Path tricks land on the route the normalized path names, never beside it.
+    expect(decide('GET', '/v1.41/containers/../services', SWARM, 'swarm')).toBe('services.list');
+    expect(decide('GET', '/v1.41/services%2Fabc', SWARM, 'swarm')).toBe('services.inspect');
+    expect(decide('GET', '/v1.41/services/./abc/logs', SWARM, 'swarm')).toBe('services.logs');
+  });
+
+  it('the default profile refuses every services, tasks, nodes and swarm route, whatever the flags', () => {
+    for (const [method, url] of [
+      ['GET', '/services'], ['POST', '/services/create'], ['GET', '/services/a'], ['POST', '/services/a/update'], ['DELETE', '/services/a'],
+      ['GET', '/services/a/logs'], ['GET', '/tasks'], ['GET', '/tasks/t'], ['GET', '/tasks/t/logs'], ['GET', '/nodes'], ['GET', '/nodes/n'],
+      ['GET', '/swarm'], ['POST', '/swarm/init'], ['GET', '/v1.41/containers/../services'], ['GET', '/v1.41/containers%2F..%2Ftasks'],
+    ] as const) {
+      expect(decide(method, url, ALL), `${method} ${url}`).toMatch(/^deny:(profile|endpoint|method)$/);
+    }
+    expect(decide('GET', '/services', ALL)).toBe('deny:profile');
+  });
+
+  it("traefik's profile reads owned services and tasks, nodes and networks, and writes nothing", () => {
+    const t = flags({ CONTAINERS: true, SERVICES: true, TASKS: true, NODES: true, NETWORKS: true, POST: true });
+    expect(decide('GET', '/services', t, 'traefik')).toBe('services.list');
+    expect(decide('GET', '/services/a', t, 'traefik')).toBe('services.inspect');
+    expect(decide('GET', '/tasks', t, 'traefik')).toBe('tasks.list');
+    expect(decide('GET', '/nodes', t, 'traefik')).toBe('nodes.list');
+    expect(decide('GET', '/networks', t, 'traefik')).toBe('networks.list');
+    for (const [method, url] of [['POST', '/services/create'], ['DELETE', '/services/a'], ['GET', '/services/a/logs'], ['GET', '/tasks/t/logs'], ['POST', '/networks/create']] as const) {
+      expect(decide(method, url, t, 'traefik'), `${method} ${url}`).toBe('deny:profile');
+    }
   });
 });

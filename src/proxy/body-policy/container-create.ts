@@ -7,7 +7,8 @@ import {
   bool, emptyObjectMap, list, map, mustBeEmpty, num, str, strList, strMap, strOrList, struct, type Check, type PolicyContext,
 } from './schema.js';
 
-const healthcheck = struct({ Test: strOrList, Interval: num, Timeout: num, StartPeriod: num, Retries: num });
+/** container.HealthConfig (containers and services). */
+export const healthcheck = struct({ Test: strOrList, Interval: num, Timeout: num, StartPeriod: num, Retries: num });
 
 /** container.Config: what the image runs. Shared by create and commit. */
 export const CONFIG_FIELDS: Record<string, Check> = {

@@ -1,18 +1,9 @@
 import { PolicyError } from '../errors.js';
+import { capAdd } from './capabilities.js';
 import { containerRef, binds, mounts, tmpfs } from './mounts.js';
 import {
   bool, list, map, mustBeEmpty, mustBeFalse, num, numIn, oneOf, str, strList, struct, type Check,
 } from './schema.js';
-
-/** CapAdd entries, normalized like dockerd ("cap_net_admin" → NET_ADMIN), must be on the allowlist. */
-const capAdd: Check = list((v, at, ctx) => {
-  if (typeof v !== 'string') throw new PolicyError('json-type', `${at} must be a string`);
-  const cap = v.toUpperCase().replace(/^CAP_/, '');
-  if (!ctx.capAddAllow.includes(cap)) {
-    throw new PolicyError('cap-add', `${at} adds capability ${v}; allowed: ${ctx.capAddAllow.join(', ') || 'none'}`);
-  }
-  return v;
-});
 
 /** "", "default", "bridge", "none" or a network that is ours or on the allowlist; never host or container:<id>. */
 export const networkMode: Check = (v, at, ctx) => {
@@ -31,11 +22,17 @@ const securityOpt: Check = list((v, at) => {
   throw new PolicyError('security-opt', `${at} ${JSON.stringify(v)} is refused; only no-new-privileges is allowed (no seccomp/apparmor/label/systempaths changes)`);
 });
 
-const sysctls = map(str, (key, at) => {
+/** Namespaced sysctls on the allowlist (containers' Sysctls and services' ContainerSpec.Sysctls). */
+export const sysctls = map(str, (key, at) => {
   if (!/^(net\.[a-z0-9_.]+|kernel\.(shmmax|shmall|shmmni|shm_rmid_forced|msgmax|msgmnb|msgmni|sem)|fs\.mqueue\.[a-z_]+)$/.test(key)) {
     throw new PolicyError('sysctl', `${at} sets ${key}, which is not a namespaced sysctl on the allowlist`);
   }
 });
+
+/** A published port (or the low end of a range): 1024 or above, so no privileged port of the host is taken. */
+export function checkPublishedPort(low: number | null, at: string, shown: string): void {
+  if (low !== null && !(low >= 1024 && low <= 65535)) throw new PolicyError('host-port', `${at} publishes on host port ${shown}; use 1024 or above`);
+}
 
 const portBindings = map(
   list(
@@ -43,15 +40,15 @@ const portBindings = map(
       HostIp: str,
       HostPort: (v, at, ctx) => {
         const p = str(v, at, ctx);
-        const low = typeof p === 'string' && p !== '' ? Number(p.split('-')[0]) : null;
-        if (low !== null && !(low >= 1024 && low <= 65535)) throw new PolicyError('host-port', `${at} publishes on host port ${p}; use 1024 or above`);
+        checkPublishedPort(typeof p === 'string' && p !== '' ? Number(p.split('-')[0]) : null, at, String(p));
         return p;
       },
     }),
   ),
 );
 
-const ulimits = list(
+/** nofile, nproc and core only, bounded (containers' and services' Ulimits). */
+export const ulimits = list(
   struct({ Name: oneOf('ulimit', ['nofile', 'nproc', 'core']), Soft: numIn('ulimit', -1, 1_048_576), Hard: numIn('ulimit', -1, 1_048_576) }),
 );
 
@@ -67,6 +64,12 @@ export const RESOURCE_FIELDS: Record<string, Check> = {
   IOMaximumIOps: num, IOMaximumBandwidth: num,
 };
 
+/** Log drivers that write on the node only (no shipping to a remote endpoint the bot picks). */
+export const logDriverName = oneOf('log-driver', ['', 'json-file', 'local', 'none']);
+export const logDriverOptions = map(str, (key, at) => {
+  if (!['max-size', 'max-file', 'compress', 'mode', 'max-buffer-size'].includes(key)) throw new PolicyError('log-driver', `${at} option ${key} is not allowed`);
+});
+
 /** MaskedPaths: [] would unmask /proc; only "absent" is accepted. */
 export const nullOnly =
   (rule: string): Check =>
@@ -80,12 +83,7 @@ export const hostConfig = struct({
   ...RESOURCE_FIELDS,
   Binds: binds,
   ContainerIDFile: mustBeEmpty('container-id-file'),
-  LogConfig: struct({
-    Type: oneOf('log-driver', ['', 'json-file', 'local', 'none']),
-    Config: map(str, (key, at) => {
-      if (!['max-size', 'max-file', 'compress', 'mode', 'max-buffer-size'].includes(key)) throw new PolicyError('log-driver', `${at} option ${key} is not allowed`);
-    }),
-  }),
+  LogConfig: struct({ Type: logDriverName, Config: logDriverOptions }),
   NetworkMode: networkMode,
   PortBindings: portBindings,
   RestartPolicy: struct({ Name: oneOf('restart-policy', ['', 'no', 'always', 'unless-stopped', 'on-failure']), MaximumRetryCount: num }),

@@ -9,11 +9,16 @@ const NETWORK_OPTIONS = [
   'com.docker.network.driver.mtu',
 ];
 
-const networkCreate = struct({
+/**
+ * Bridge networks always; with PROXY_PROFILE=swarm also overlays (scope swarm), the networks a
+ * service's tasks share across nodes. Never ingress, host, macvlan, ipvlan, config-only/-from, or
+ * driver options beyond the allowlist (vxlan IDs, encryption keys and the like stay the daemon's).
+ */
+const networkCreate = (swarm: boolean) => struct({
   Name: str,
   CheckDuplicate: bool,
-  Driver: oneOf('network-driver', ['', 'bridge']),
-  Scope: oneOf('network-scope', ['', 'local']),
+  Driver: oneOf('network-driver', swarm ? ['', 'bridge', 'overlay'] : ['', 'bridge']),
+  Scope: oneOf('network-scope', swarm ? ['', 'local', 'swarm'] : ['', 'local']),
   EnableIPv6: bool,
   IPAM: struct({ Driver: oneOf('network-ipam', ['', 'default']), Config: mustBeEmpty('network-ipam'), Options: mustBeEmpty('network-ipam') }),
   Internal: bool,
@@ -32,10 +37,14 @@ const asObject = (body: JsonValue, what: string): JsonObject => {
   return body;
 };
 
-/** POST /networks/create: bridge only, default IPAM, our label, never a duplicate name. */
-export function checkNetworkCreate(body: JsonValue, ctx: PolicyContext): JsonObject {
-  const out = networkCreate(asObject(body, 'network create'), '', ctx) as JsonObject;
+/** POST /networks/create: bridge (or, in the swarm profile, overlay), default IPAM, our label, never a duplicate name. */
+export function checkNetworkCreate(body: JsonValue, ctx: PolicyContext, swarm = false): JsonObject {
+  const out = networkCreate(swarm)(asObject(body, 'network create'), '', ctx) as JsonObject;
   if (typeof out.Name !== 'string' || out.Name === '') throw new PolicyError('network-name', 'Name is required');
+  const overlay = out.Driver === 'overlay';
+  if (overlay !== (out.Scope === 'swarm') && out.Scope !== undefined && out.Scope !== null && out.Scope !== '') {
+    throw new PolicyError('network-scope', `Scope ${String(out.Scope)} does not fit driver ${String(out.Driver || 'bridge')}`);
+  }
   out.CheckDuplicate = true;
   out.Labels = ctx.owner.withLabels(out.Labels, 'object');
   return out;

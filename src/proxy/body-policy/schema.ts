@@ -10,6 +10,8 @@ export interface Refs {
   volumes: Set<string>;
   /** Networks that must be owned or on the allowlist (the operator's edge network). */
   networks: Set<string>;
+  /** A service's network attachments: owned (or allowlisted) overlay networks. */
+  overlays: Set<string>;
 }
 
 export interface PolicyContext {
@@ -20,7 +22,7 @@ export interface PolicyContext {
   refs: Refs;
 }
 
-export const newRefs = (): Refs => ({ containers: new Set(), volumes: new Set(), networks: new Set() });
+export const newRefs = (): Refs => ({ containers: new Set(), volumes: new Set(), networks: new Set(), overlays: new Set() });
 
 /** Validates one JSON value found at `at` and returns what is forwarded in its place. */
 export type Check = (value: JsonValue, at: string, ctx: PolicyContext) => JsonValue;
@@ -82,6 +84,11 @@ export const oneOf =
 export const mustBeFalse =
   (rule: string): Check =>
   (v, at) => (v === null || v === false ? v : bad(rule, at, 'must be false'));
+
+/** Only true (or absent: the caller requires presence where it must) is allowed. */
+export const mustBeTrue =
+  (rule: string): Check =>
+  (v, at) => (v === null || v === true ? v : bad(rule, at, 'must be true'));
 
 /** Only null, "", 0, [] or {} is allowed: the feature is refused. */
 export const mustBeEmpty =

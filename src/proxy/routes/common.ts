@@ -31,6 +31,12 @@ const pure = (fn: Authorize): Authorize => {
 /** A pure route's decision can be reused for the same method and URL. */
 export const isPure = (fn: Authorize): boolean => pureAuthorizers.has(fn);
 
+/** One authorizer for the traefik profile, another for the rest (config never changes): pure when both are. */
+export const traefikOr = (traefik: Authorize, other: Authorize): Authorize => {
+  const fn: Authorize = (input) => (input.config.profile === 'traefik' ? traefik : other)(input);
+  return isPure(traefik) && isPure(other) ? pure(fn) : fn;
+};
+
 /** Forwarded as is: read-only endpoints of an enabled section. */
 export const pass: Authorize = pure(async (input) => planOf(input));
 

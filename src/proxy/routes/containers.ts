@@ -3,7 +3,7 @@ import { checkExecCreate } from '../body-policy/exec.js';
 import { containerUpdate } from './container-update.js';
 import { NONE, STREAM, ownedFilter, param, pick, planOf, policyContext, withSegment } from './common.js';
 import type { JsonValue } from '../json-strict.js';
-import { ID, path, type Authorize, type BodyPlan, type Route, type RouteInput } from './types.js';
+import { ID, TRAEFIK, path, type Authorize, type BodyPlan, type Route, type RouteInput } from './types.js';
 
 /** Any /containers/{id}/... operation: the container must be ours; the path then names its ID. */
 const owned =
@@ -31,10 +31,10 @@ const create: Authorize = async (input) => {
 const C = '/containers/' + ID;
 
 export const containerRoutes: Route[] = [
-  { name: 'containers.list', section: 'CONTAINERS', methods: ['GET'], pattern: path('/containers/json'), traefik: true, authorize: ownedFilter(['all', 'limit', 'size']) },
+  { name: 'containers.list', section: 'CONTAINERS', methods: ['GET'], pattern: path('/containers/json'), profiles: TRAEFIK, authorize: ownedFilter(['all', 'limit', 'size']) },
   { name: 'containers.create', section: 'CONTAINERS', methods: ['POST'], pattern: path('/containers/create'), authorize: create },
   { name: 'containers.prune', section: 'CONTAINERS', methods: ['POST'], pattern: path('/containers/prune'), authorize: ownedFilter([]) },
-  { name: 'containers.inspect', section: 'CONTAINERS', methods: ['GET'], pattern: path(`${C}/json`), traefik: true, authorize: owned() },
+  { name: 'containers.inspect', section: 'CONTAINERS', methods: ['GET'], pattern: path(`${C}/json`), profiles: TRAEFIK, authorize: owned() },
   { name: 'containers.read', section: 'CONTAINERS', methods: ['GET'], pattern: path(`${C}/(?:top|logs|changes|export|stats)`), authorize: owned() },
   { name: 'containers.archive', section: 'CONTAINERS', methods: ['GET', 'HEAD'], pattern: path(`${C}/archive`), authorize: owned() },
   { name: 'containers.archive-put', section: 'CONTAINERS', methods: ['PUT'], pattern: path(`${C}/archive`), authorize: owned(STREAM) },

@@ -1,10 +1,17 @@
 import { checkNetworkConnect, checkNetworkCreate, checkNetworkDisconnect } from '../body-policy/network.js';
 import { checkVolumeCreate } from '../body-policy/volume.js';
-import { ownedFilter, param, pass, planOf, policyContext, withSegment } from './common.js';
-import { ID, path, type Authorize, type Route } from './types.js';
+import { ownedFilter, param, pass, planOf, policyContext, traefikOr, withSegment } from './common.js';
+import { ID, TRAEFIK, path, type Authorize, type Route } from './types.js';
 
 const createNetwork: Authorize = async (input) =>
-  planOf(input, { kind: 'json', value: checkNetworkCreate(await input.readJson(), policyContext(input)) });
+  planOf(input, { kind: 'json', value: checkNetworkCreate(await input.readJson(), policyContext(input), input.config.profile === 'swarm') });
+
+/**
+ * The worker sees its own networks; Traefik's swarm provider maps every task's network attachments
+ * to names, the operator's edge network included, so its read-only profile lists them all (names,
+ * drivers and subnets; nothing it could change).
+ */
+const listNetworks = traefikOr(pass, ownedFilter([]));
 
 /** Connect: the container must be ours; the network ours or allowlisted. Both travel as IDs. */
 const connect: Authorize = async (input) => {
@@ -31,7 +38,7 @@ const createVolume: Authorize = async (input) =>
 const removeVolume: Authorize = async (input) => withSegment(planOf(input), 1, await input.ownership.volume(param(input, 0)));
 
 export const networkRoutes: Route[] = [
-  { name: 'networks.list', section: 'NETWORKS', methods: ['GET'], pattern: path('/networks'), authorize: ownedFilter([]) },
+  { name: 'networks.list', section: 'NETWORKS', methods: ['GET'], pattern: path('/networks'), profiles: TRAEFIK, authorize: listNetworks },
   { name: 'networks.create', section: 'NETWORKS', methods: ['POST'], pattern: path('/networks/create'), authorize: createNetwork },
   { name: 'networks.prune', section: 'NETWORKS', methods: ['POST'], pattern: path('/networks/prune'), authorize: ownedFilter([]) },
   { name: 'networks.inspect', section: 'NETWORKS', methods: ['GET'], pattern: path(`/networks/${ID}`), authorize: pass },

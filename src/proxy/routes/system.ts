@@ -1,7 +1,7 @@
 import { checkExecStart } from '../body-policy/exec.js';
 import { checkAuth } from '../body-policy/misc.js';
 import { NONE, ownedFilter, param, pass, planOf, policyContext } from './common.js';
-import { ID, NAME, path, type Authorize, type Route } from './types.js';
+import { DEFAULT_ONLY, ID, NAME, TRAEFIK, path, type Authorize, type Route } from './types.js';
 
 /** Exec instances are checked through the container they run in. */
 const ownedExec =
@@ -14,19 +14,21 @@ const ownedExec =
 
 const auth: Authorize = async (input) => planOf(input, { kind: 'json', value: checkAuth(await input.readJson(), policyContext(input)) });
 
-/** Read-only access for the swarm/plugin sections: their write endpoints are never opened. */
-const readOnly = (section: Route['section'], resource: string, extra: string[] = []): Route[] => [
-  { name: `${resource}.list`, section, methods: ['GET'], pattern: path(`/${resource}`), authorize: pass },
-  { name: `${resource}.inspect`, section, methods: ['GET'], pattern: path(`/${resource}/${ID}`), authorize: pass },
-  ...extra.map((sub): Route => ({ name: `${resource}.${sub}`, section, methods: ['GET'], pattern: path(`/${resource}/${ID}/${sub}`), authorize: pass })),
+/**
+ * Read-only secret and config metadata (tecnativa's SECRETS/CONFIGS), default profile only: with
+ * PROXY_PROFILE=swarm they describe a real cluster's secrets, and stay closed.
+ */
+const readOnly = (section: Route['section'], resource: string): Route[] => [
+  { name: `${resource}.list`, section, methods: ['GET'], pattern: path(`/${resource}`), profiles: DEFAULT_ONLY, authorize: pass },
+  { name: `${resource}.inspect`, section, methods: ['GET'], pattern: path(`/${resource}/${ID}`), profiles: DEFAULT_ONLY, authorize: pass },
 ];
 
 export const systemRoutes: Route[] = [
-  { name: 'ping', section: 'PING', methods: ['GET', 'HEAD'], pattern: path('/_ping'), traefik: true, authorize: pass },
-  { name: 'version', section: 'VERSION', methods: ['GET'], pattern: path('/version'), traefik: true, authorize: pass },
+  { name: 'ping', section: 'PING', methods: ['GET', 'HEAD'], pattern: path('/_ping'), profiles: TRAEFIK, authorize: pass },
+  { name: 'version', section: 'VERSION', methods: ['GET'], pattern: path('/version'), profiles: TRAEFIK, authorize: pass },
   // Owned objects only: container events carry the container's labels (image, network and volume
   // events do not carry the object token, so they are filtered out).
-  { name: 'events', section: 'EVENTS', methods: ['GET'], pattern: path('/events'), traefik: true, authorize: ownedFilter(['since', 'until']) },
+  { name: 'events', section: 'EVENTS', methods: ['GET'], pattern: path('/events'), profiles: TRAEFIK, authorize: ownedFilter(['since', 'until']) },
   { name: 'info', section: 'INFO', methods: ['GET'], pattern: path('/info'), authorize: pass },
   { name: 'system.df', section: 'SYSTEM', methods: ['GET'], pattern: path('/system/df'), authorize: pass },
   { name: 'auth', section: 'AUTH', methods: ['POST'], pattern: path('/auth'), authorize: auth },
@@ -35,12 +37,10 @@ export const systemRoutes: Route[] = [
   { name: 'exec.start', section: 'EXEC', methods: ['POST'], pattern: path(`/exec/${ID}/start`), upgrade: true, authorize: ownedExec(true) },
   { name: 'exec.resize', section: 'EXEC', methods: ['POST'], pattern: path(`/exec/${ID}/resize`), authorize: ownedExec(false) },
   { name: 'exec.inspect', section: 'EXEC', methods: ['GET'], pattern: path(`/exec/${ID}/json`), authorize: ownedExec(false) },
-  { name: 'swarm.inspect', section: 'SWARM', methods: ['GET'], pattern: path('/swarm'), authorize: pass },
-  ...readOnly('SERVICES', 'services', ['logs']),
-  ...readOnly('NODES', 'nodes'),
-  ...readOnly('TASKS', 'tasks', ['logs']),
+  // GET /swarm is not here in any profile: on a manager it answers the worker and manager join
+  // tokens, i.e. the cluster itself. Services, tasks and nodes are in routes/swarm.ts.
   ...readOnly('SECRETS', 'secrets'),
   ...readOnly('CONFIGS', 'configs'),
-  { name: 'plugins.list', section: 'PLUGINS', methods: ['GET'], pattern: path('/plugins'), authorize: pass },
-  { name: 'plugins.inspect', section: 'PLUGINS', methods: ['GET'], pattern: path(`/plugins/${NAME}/json`), authorize: pass },
+  { name: 'plugins.list', section: 'PLUGINS', methods: ['GET'], pattern: path('/plugins'), profiles: DEFAULT_ONLY, authorize: pass },
+  { name: 'plugins.inspect', section: 'PLUGINS', methods: ['GET'], pattern: path(`/plugins/${NAME}/json`), profiles: DEFAULT_ONLY, authorize: pass },
 ];

@@ -1,5 +1,6 @@
+import type { DaemonApiVersion } from '../api-version.js';
 import type { BuildSteps, ResponseObserver } from '../build-steps.js';
-import type { FlagName, ProxyConfig } from '../config.js';
+import type { FlagName, Profile, ProxyConfig } from '../config.js';
 import type { JsonValue } from '../json-strict.js';
 import type { Target } from '../normalize-path.js';
 import type { Ownership } from '../ownership.js';
@@ -39,6 +40,8 @@ export interface RouteInput {
   /** Step containers of builds this proxy instance forwarded. */
   buildSteps: BuildSteps;
   config: Readonly<ProxyConfig>;
+  /** The Engine API version dockerd decodes this request with. */
+  apiVersion: DaemonApiVersion;
 }
 
 export type Authorize = (input: RouteInput) => Promise<ForwardPlan>;
@@ -56,10 +59,21 @@ export interface Route {
   openedBy?: readonly FlagName[];
   /** The route may switch protocols (attach, exec start, session). */
   upgrade?: boolean;
-  /** Part of the read-only Traefik profile. */
-  traefik?: boolean;
+  /**
+   * The profiles the route exists in; absent: default and swarm. Swarm-only routes (services,
+   * tasks, nodes) are refused in the default profile whatever its flags say, so a flag set for
+   * tecnativa compatibility can never open them by accident.
+   */
+  profiles?: readonly Profile[];
 }
 
 export const ID = '([^/]+)';
 export const NAME = '(.+)';
 export const path = (source: string): RegExp => new RegExp(`^${source}$`);
+
+/** Route profile sets: also read by Traefik; only with PROXY_PROFILE=swarm (and, read-only, Traefik's); default and swarm only. */
+export const TRAEFIK: readonly Profile[] = ['default', 'swarm', 'traefik'];
+export const SWARM_ONLY: readonly Profile[] = ['swarm'];
+export const SWARM_AND_TRAEFIK: readonly Profile[] = ['swarm', 'traefik'];
+export const DEFAULT_ONLY: readonly Profile[] = ['default'];
+export const DEFAULT_PROFILES: readonly Profile[] = ['default', 'swarm'];
