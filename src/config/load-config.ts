@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { parseRegistry } from './registry-url.js';
 import { deepFreeze, flagVar, intVar, parseEnv } from './parse-env.js';
 import { LOG_CONFIG_VARIABLES, loadLogConfig, type LogConfig } from '../logs/log-config.js';
 import { loadSealConfig, type SealConfig } from '../secrets/seal-config.js';
@@ -92,7 +93,7 @@ const schema = z.object({
   /** docker (one host, the default) or swarm (every environment a Swarm service; README "Scaling out"). */
   DEPLOY_BACKEND: z.enum(['docker', 'swarm'], { error: 'must be docker or swarm' }).default('docker'),
   /** swarm: the cluster's registry (host[:port]); images are pushed there and deployed by digest. */
-  REGISTRY_URL: z.string().regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, { error: 'must be host[:port], e.g. registry.example.com:5000' }).optional(),
+  REGISTRY_URL: z.string().optional(),
   /** swarm: registry credentials, sent to dockerd as X-Registry-Auth (push, service create and update); never logged. */
   REGISTRY_USERNAME: z.string().optional(),
   REGISTRY_PASSWORD: z.string().optional(),
@@ -151,6 +152,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (Boolean(data.REGISTRY_USERNAME) !== Boolean(data.REGISTRY_PASSWORD)) {
     throw new ConfigError([{ variable: data.REGISTRY_USERNAME ? 'REGISTRY_PASSWORD' : 'REGISTRY_USERNAME', message: 'must be set together with the other one' }]);
   }
+  // host[:port], parsed as the proxy parses it (one .env serves both).
+  const registry = parseRegistry(data.REGISTRY_URL);
+  if (registry) data.REGISTRY_URL = registry;
   const privateKey = readPrivateKey(data);
   const logs = loadLogConfig(env);
   const seal = loadSealConfig(env);

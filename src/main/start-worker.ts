@@ -1,6 +1,8 @@
 import type { Config } from '../config/load-config.js';
 import { createDockerClient } from '../docker/docker-client.js';
 import { DockerodeEngine } from '../docker/dockerode-engine.js';
+import { DockerodeSwarm, registryAuth } from '../swarm/swarm-engine.js';
+import { swarmRuntime } from '../swarm/swarm-runtime.js';
 import { GitHubApp } from '../github/client.js';
 import type { Logger } from '../logger.js';
 import { BuildLogStore } from '../logs/build-log-store.js';
@@ -45,10 +47,14 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
   const history = new DeployHistory(connection, config.QUEUE_PREFIX);
   const historyWrites = recordHistory(events, history, logger.child({ role: 'worker', component: 'history' }));
   const background = new BackgroundReports(logger.child({ role: 'worker', component: 'background-reports' }));
+  const engine = new DockerodeEngine(createDockerClient(config.DOCKER_HOST));
+  // Swarm: service calls (and the edge overlay) go to a manager's proxy; builds stay on this node's.
+  const managerClient = config.DEPLOY_BACKEND === 'swarm' ? createDockerClient(config.SWARM_MANAGER_HOST ?? config.DOCKER_HOST) : undefined;
   const deps: WorkerDeps = {
     config,
     logger: logger.child({ role: 'worker' }),
-    engine: new DockerodeEngine(createDockerClient(config.DOCKER_HOST)),
+    engine,
+    ...(managerClient ? { runtime: swarmRuntime(new DockerodeSwarm(managerClient, registryAuth(config)), config.REGISTRY_URL!) } : {}),
     state,
     events,
     supersession: queue.supersession,
@@ -60,7 +66,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
     logSink: store,
     logUrl: (jobId) => logUrl(config.logs.APP_BASE_URL, config.logs.LOG_SIGNING_KEY, jobId, config.logs.LOG_LINK_TTL_HOURS),
   };
-  await ensureEdgeNetwork(deps.engine, config, logger);
+  await ensureEdgeNetwork(managerClient ? new DockerodeEngine(managerClient) : engine, config, logger);
   const sampler = new StatsSampler({ engine: deps.engine, state, stats: new StatsStore(connection, config.QUEUE_PREFIX), logger: logger.child({ role: 'worker', component: 'stats' }) });
   await reconcile(deps, queue.queue);
   const workers = await createWorkers(connection, deps, {
@@ -70,10 +76,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
     stalledInterval: config.WORKER_LOCK_SECONDS * 1000,
     reconcileEveryMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
   }, queue);
-  sampler.start(config.STATS_INTERVAL_SECONDS * 1000);
+  // Swarm runs an environment's tasks on any node: live CPU / memory per service is not sampled yet.
+  if (config.DEPLOY_BACKEND === 'docker') sampler.start(config.STATS_INTERVAL_SECONDS * 1000);
   const http = config.WORKER_METRICS_PORT ? await startWorkerHttp(config.WORKER_METRICS_PORT, config.HOST, metrics.registry, config.METRICS_TOKEN) : undefined;
   // Operators check which Docker endpoint the worker uses (`docker compose logs worker | grep DOCKER_HOST`).
-  logger.info({ concurrency: config.WORKER_CONCURRENCY, DOCKER_HOST: config.DOCKER_HOST }, 'worker started');
+  logger.info({ concurrency: config.WORKER_CONCURRENCY, DOCKER_HOST: config.DOCKER_HOST, DEPLOY_BACKEND: config.DEPLOY_BACKEND, ...(managerClient ? { SWARM_MANAGER_HOST: config.SWARM_MANAGER_HOST ?? config.DOCKER_HOST, REGISTRY_URL: config.REGISTRY_URL } : {}) }, 'worker started');
   return async () => {
     http?.closeAllConnections();
     await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));

@@ -3,7 +3,7 @@ import { ConfigError } from '../config/errors.js';
 import { deepFreeze, flagVar, intVar, parseEnv } from '../config/parse-env.js';
 import { OwnerTokens } from './labels.js';
 import { applyProfile, type Profile } from './profile-flags.js';
-import { parseRegistry } from './registry.js';
+import { parseRegistry } from '../config/registry-url.js';
 import { checkWorkspaceDir } from './workspace.js';
 
 /** tecnativa/docker-socket-proxy's flags, same names and defaults (EVENTS, PING, VERSION on). */

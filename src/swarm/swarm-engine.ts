@@ -46,6 +46,11 @@ export interface SwarmEngine {
 /** X-Registry-Auth for dockerode (it base64-encodes the object): credentials, or only the address (a registry without auth). */
 export type RegistryAuth = { username?: string; password?: string; serveraddress: string };
 
+/** The registry auth from REGISTRY_URL / REGISTRY_USERNAME / REGISTRY_PASSWORD. */
+export function registryAuth(config: { REGISTRY_URL?: string; REGISTRY_USERNAME?: string; REGISTRY_PASSWORD?: string }): RegistryAuth {
+  return { serveraddress: config.REGISTRY_URL ?? '', ...(config.REGISTRY_USERNAME ? { username: config.REGISTRY_USERNAME, password: config.REGISTRY_PASSWORD ?? '' } : {}) };
+}
+
 const notFound = (error: unknown): boolean => (error as { statusCode?: number }).statusCode === 404;
 
 function toService(info: Docker.Service): ServiceState {

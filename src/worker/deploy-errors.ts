@@ -4,6 +4,7 @@ import { BuildError, DockerUnavailableError } from '../docker/engine.js';
 import { SourceError } from '../github/build-context.js';
 import type { CheckConclusion } from '../github/checks.js';
 import { UnhealthyError } from './health.js';
+import { SwarmUpdateError } from '../swarm/wait-service.js';
 import { RepoConfigError } from '../config/repo-config.js';
 import { SecretsError } from '../secrets/resolve-secrets.js';
 import { TaskError } from '../services/run-task.js';
@@ -51,6 +52,7 @@ export function classify(error: unknown): Classified {
   if (error instanceof SecretsError) return { conclusion: 'failure', title: 'Secrets unavailable', reason: message, final: true };
   if (error instanceof SourceError) return { conclusion: 'failure', title: 'Source unavailable', reason: message, final: true };
   if (error instanceof DockerRefusedError) return { conclusion: 'failure', title: 'Refused by Docker', reason: message, final: true };
+  if (error instanceof SwarmUpdateError) return { conclusion: 'failure', title: 'Swarm did not run the new version', reason: message, final: true };
   if (error instanceof RollbackUnavailableError) return { conclusion: 'failure', title: 'Rollback unavailable', reason: message, final: true };
   if (error instanceof UnrecoverableError) return { conclusion: 'failure', title: 'Deploy failed', reason: message, final: true };
   const status = (error as { statusCode?: number; status?: number }).statusCode ?? (error as { status?: number }).status;

@@ -29,8 +29,9 @@ export async function reconcile(deps: WorkerDeps, queue: Queue<PipelineJobData>)
   }
   for (const c of containers) {
     const role = c.labels[LABEL.role];
-    // Services outlive the deploy that started them; only a teardown removes them.
-    if (role === 'service') continue;
+    // Services outlive the deploy that started them; only a teardown removes them. Swarm manages
+    // its tasks' containers (DEPLOY_BACKEND=swarm): removed here, they would only be restarted.
+    if (role === 'service' || c.labels['com.docker.swarm.service.id']) continue;
     if (IN_FLIGHT.has(await stateOf(c.labels[LABEL.job]))) continue;
     if (role === 'app') {
       const repository = c.labels[LABEL.repository] ?? '';

@@ -22,6 +22,8 @@ export async function runTeardown(job: Job<TeardownJobData>, deps: WorkerDeps): 
     return { status: 'skipped', reason: `superseded by ${by}` };
   }
   const filters = ownedFilters(deps.config.QUEUE_PREFIX, { [LABEL.repository]: data.repository, [LABEL.environment]: data.environment });
+  // Swarm: the environment's services first (their tasks stop on every node), then what is left here.
+  const services = await (deps.runtime?.removeEnvironment({ instance: deps.config.QUEUE_PREFIX, repository: data.repository, environment: data.environment }) ?? []);
   const containers = await deps.engine.listContainers(filters);
   const images = new Set<string>();
   for (const c of containers) {
@@ -54,6 +56,6 @@ export async function runTeardown(job: Job<TeardownJobData>, deps: WorkerDeps): 
     const body = renderPreviewComment({ state: 'removed', sha: sha || 'n/a', note: `The preview was removed: ${data.reason}. Push again (or comment \`/preview\`) to bring it back.` });
     await upsertPreviewComment(octokit, deps.state.redis, deps.state.prefix, { owner: data.owner, repo: data.repo, pullRequest: data.pullRequest }, body);
   }
-  logger.info({ containers: containers.length, images: removedImages.length, volumes: volumes.length, deployments: deployments.length }, 'environment removed');
+  logger.info({ services: services.length, containers: containers.length, images: removedImages.length, volumes: volumes.length, deployments: deployments.length }, 'environment removed');
   return { status: 'removed', containers: containers.map((c) => c.name), images: removedImages, volumes, deployments };
 }

@@ -20,22 +20,33 @@ export class BotUnderTest {
   readonly prefix = `hve2e${randomBytes(3).toString('hex')}`;
   readonly network = `${this.prefix}-edge`;
   readonly secret = `secret-${randomBytes(8).toString('hex')}`;
-  readonly docker: Docker = docker();
+  readonly docker: Docker;
   redis!: Redis;
   app!: RunningProcess;
   worker!: RunningProcess;
   proxy!: ProxyProcess;
   baseUrl = '';
 
-  constructor(private readonly name: string, private readonly overrides: Record<string, string> = {}) {}
+  /**
+   * `options.docker`: the daemon the proxy fronts (the shared one unless given: a Swarm manager);
+   * `options.proxyEnv`: the proxy's extra settings (its profile, its socket); `options.createEdge`:
+   * false when the worker creates the edge network itself (a Swarm overlay).
+   */
+  constructor(
+    private readonly name: string,
+    private readonly overrides: Record<string, string> = {},
+    private readonly options: { docker?: Docker; proxyEnv?: Record<string, string>; createEdge?: boolean } = {},
+  ) {
+    this.docker = options.docker ?? docker();
+  }
 
   /** `extra`: variables known only once the test runs (a generated key). */
   async start(extra: Record<string, string> = {}): Promise<void> {
-    await createEdgeNetwork(this.docker, this.network, { 'hvtest.tmp': this.prefix });
+    if (this.options.createEdge !== false) await createEdgeNetwork(this.docker, this.network, { 'hvtest.tmp': this.prefix });
     await this.github.start();
     this.redis = new Redis(REDIS_URL);
     // The test's edge network is created on the socket (like the operator's), so it is allowlisted.
-    this.proxy = await startProxyProcess({ EDGE_NETWORK: this.network });
+    this.proxy = await startProxyProcess({ EDGE_NETWORK: this.network, ...this.options.proxyEnv });
     const port = await freePort();
     this.baseUrl = `http://127.0.0.1:${port}`;
     const env = {

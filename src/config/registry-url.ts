@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/errors.js';
+import { ConfigError } from './errors.js';
 
 /** host[:port] as it appears first in an image reference (a dot, a colon or "localhost" marks a registry). */
 const REGISTRY_HOST = /^(localhost|[a-z0-9-]+(\.[a-z0-9-]+)*\.?[a-z0-9-]*|\[[0-9a-f:]+\])(:\d{1,5})?$/i;

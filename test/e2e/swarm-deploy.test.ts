@@ -1,0 +1,166 @@
+/**
+ * DEPLOY_BACKEND=swarm end to end: a real three-node Swarm (three dockerd in their own network
+ * namespaces, VXLAN overlay between them) with Debian's docker-registry, the bot's app and worker
+ * processes against the GitHub double, and the worker reaching the manager only through
+ * `helvetia proxy` in its swarm profile. The test itself talks to the nodes directly (probes,
+ * faults). Each environment is a service; answers are checked from probe containers on another node.
+ */
+import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BotUnderTest } from '../helpers/bot-processes.js';
+import { runInNetwork } from '../helpers/docker.js';
+import { randomSha } from '../helpers/pipeline.js';
+import { staticSite } from '../helpers/site-fixtures.js';
+import { SwarmCluster } from '../helpers/swarm-cluster.js';
+import { deliver, pullRequestPayload, pushPayload } from '../helpers/webhooks.js';
+
+const OWNER = 'hvtest';
+const REPO = `swarm-${randomBytes(3).toString('hex')}`;
+const FULL = `${OWNER}/${REPO}`;
+const INSTALLATION = 91;
+const ALIAS = `${REPO}--${OWNER}`;
+const REPLICAS = 2;
+
+/** The static site with `replicas` in .helvetia.yml; `healthy: false` makes its HEALTHCHECK always fail. */
+function site(body: string, healthy = true): Record<string, string> {
+  const files: Record<string, string> = { ...staticSite(body), '.helvetia.yml': `replicas: ${REPLICAS}\n` };
+  if (!healthy) files.Dockerfile = files.Dockerfile!.replace(/HEALTHCHECK .*/, 'HEALTHCHECK --interval=1s --timeout=1s --retries=2 CMD exit 1');
+  return files;
+}
+
+describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd, a registry, the bot behind its proxy)', () => {
+  const cluster = new SwarmCluster();
+  let bot: BotUnderTest;
+  const send = (event: string, payload: unknown) => deliver(bot.baseUrl, event, payload, { secret: bot.secret });
+  const label = () => ({ 'hvtest.tmp': bot.prefix });
+  /** One HTTP request to `host` from a container on node `index`, over the overlay. */
+  const probe = async (index: number, host = ALIAS) =>
+    (await runInNetwork(cluster.node(index).docker, bot.network, ['sh', '-c', `timeout 5 wget -q -O- http://${host}:8080/ 2>&1 || echo NOANSWER`], label())).output.trim();
+  const concluded = async (sha: string, conclusion: string) => {
+    await expect.poll(() => bot.github.checkRuns({ sha }).map((c) => c.state.conclusion), { timeout: 150_000, interval: 250 }).toContain(conclusion);
+    return bot.github.checkRuns({ sha }).find((c) => c.state.conclusion === conclusion)!;
+  };
+  const push = async (body: string, healthy = true) => {
+    const sha = randomSha();
+    bot.github.addCommit(OWNER, REPO, sha, site(body, healthy));
+    expect((await send('push', pushPayload({ owner: OWNER, repo: REPO, sha, installationId: INSTALLATION }))).status).toBe(200);
+    return sha;
+  };
+  const service = async (name = ALIAS) => (await cluster.manager.docker.getService(name).inspect()) as { ID: string; Spec: any };
+  const runningTasks = async (name = ALIAS) =>
+    ((await cluster.manager.docker.listTasks({ filters: { service: [name], 'desired-state': ['running'] } })) as { NodeID: string; Status: { State: string } }[]).filter((t) => t.Status.State === 'running');
+  /** A container on node `index` asking the app every 100 ms until stopped; its log: one line per request. */
+  const startProber = async (index: number): Promise<Docker.Container> => {
+    const container = await cluster.node(index).docker.createContainer({
+      Image: 'helvetia-base:latest', Labels: label(), HostConfig: { NetworkMode: bot.network },
+      Cmd: ['sh', '-c', `while :; do timeout 2 wget -q -O- http://${ALIAS}:8080/ 2>/dev/null || echo FAILED; sleep 0.1; done`],
+    });
+    await container.start();
+    return container;
+  };
+  const stopProber = async (container: Docker.Container) => {
+    const log = ((await container.logs({ stdout: true, stderr: true })) as Buffer).toString('utf8');
+    await container.remove({ force: true });
+    return log;
+  };
+
+  beforeAll(async () => {
+    await cluster.start();
+    for (const node of cluster.nodes) await cluster.loadImage('helvetia-base:latest', node.index);
+    bot = new BotUnderTest(
+      'e2e-swarm',
+      { DEPLOY_BACKEND: 'swarm', REGISTRY_URL: cluster.registry, HEALTH_TIMEOUT_SECONDS: '90' },
+      {
+        docker: cluster.manager.docker,
+        createEdge: false,
+        proxyEnv: { PROXY_PROFILE: 'swarm', SERVICES: '1', TASKS: '1', NODES: '1', DOCKER_SOCKET: cluster.manager.socket, REGISTRY_URL: cluster.registry },
+      },
+    );
+    await bot.start();
+  }, 300_000);
+
+  afterAll(async () => {
+    await bot?.stop();
+    await cluster.destroy();
+  }, 300_000);
+
+  it('push → a service of the image by digest from the registry, answering over the overlay from another node', async () => {
+    const sha = await push('version 1');
+    const check = await concluded(sha, 'success');
+    expect(check.state.output.title).toMatch(/^Deployed to http/);
+    const spec = (await service()).Spec;
+    expect(spec.TaskTemplate.ContainerSpec.Image).toMatch(new RegExp(`^${cluster.registry.replace(/\./g, '\\.')}/helvetia/${ALIAS}@sha256:[0-9a-f]{64}$`));
+    expect(spec.Labels).toMatchObject({ 'cloud.helvetia.repository': FULL, 'cloud.helvetia.environment': 'production', 'traefik.swarm.network': bot.network, [`traefik.http.services.helvetia-${ALIAS}.loadbalancer.server.port`]: '8080' });
+    expect(spec.UpdateConfig).toMatchObject({ Order: 'start-first', FailureAction: 'rollback' });
+    expect(spec.TaskTemplate.ContainerSpec.CapabilityDrop).toEqual(['ALL']);
+    expect(await runningTasks()).toHaveLength(REPLICAS);
+    expect(await probe(2)).toBe('version 1');
+    // Nothing the worker asked for was refused (a 404 for a service not created yet is an answer, not a refusal).
+    expect(bot.proxy.decisions().filter((d) => d.decision === 'deny' && d.rule !== 'not-found')).toEqual([]);
+  });
+
+  it('second push → a rolling update (start-first) with no failed request on the way', async () => {
+    const prober = await startProber(1);
+    await expect.poll(async () => ((await prober.logs({ stdout: true })) as Buffer).toString(), { timeout: 20_000 }).toContain('version 1');
+    const sha = await push('version 2');
+    await concluded(sha, 'success');
+    await expect.poll(() => probe(2), { timeout: 20_000 }).toBe('version 2');
+    const log = await stopProber(prober);
+    expect(log).toContain('version 2');
+    expect(log).not.toContain('FAILED');
+  });
+
+  it('an image whose HEALTHCHECK fails → Swarm rolls back, the old version keeps serving, the check fails with the task\'s error', async () => {
+    const sha = await push('never healthy', false);
+    const check = await concluded(sha, 'failure');
+    expect(check.state.output.title).toBe('Swarm did not run the new version');
+    expect(check.state.output.summary).toMatch(/rolled the service back to the previous version: .*unhealthy/);
+    expect(await probe(2)).toBe('version 2');
+    expect((await service()).Spec.TaskTemplate.ContainerSpec.Labels['cloud.helvetia.sha']).not.toBe(sha);
+  });
+
+  it('a pull request preview is its own service; closing the pull request removes it', async () => {
+    const sha = randomSha();
+    bot.github.addCommit(OWNER, REPO, sha, site('preview 7'));
+    bot.github.pulls.set(`${FULL}#7`, { state: 'open', headSha: sha, headRepo: FULL, baseRepo: FULL });
+    expect((await send('pull_request', pullRequestPayload({ action: 'opened', owner: OWNER, repo: REPO, number: 7, sha, installationId: INSTALLATION }))).status).toBe(200);
+    await concluded(sha, 'success');
+    expect(await probe(1, `pr-7--${ALIAS}`)).toBe('preview 7');
+    expect((await service(`pr-7--${ALIAS}`)).Spec.Labels['cloud.helvetia.environment']).toBe('pr-7');
+    bot.github.pulls.set(`${FULL}#7`, { state: 'closed', headSha: sha, headRepo: FULL, baseRepo: FULL });
+    expect((await send('pull_request', pullRequestPayload({ action: 'closed', owner: OWNER, repo: REPO, number: 7, sha, installationId: INSTALLATION }))).status).toBe(200);
+    await expect.poll(async () => (await cluster.manager.docker.listServices({ filters: { name: [`pr-7--${ALIAS}`] } })).length, { timeout: 60_000 }).toBe(0);
+    // Its tasks' containers are gone on every node too.
+    await expect.poll(async () => {
+      const counts = await Promise.all(cluster.nodes.map(async (n) => (await n.docker.listContainers({ all: true, filters: { label: ['cloud.helvetia.environment=pr-7'] } })).length));
+      return counts.reduce((a, b) => a + b, 0);
+    }, { timeout: 60_000 }).toBe(0);
+    expect(await probe(2)).toBe('version 2');
+  });
+
+  it('draining a node moves its tasks and the app keeps answering', async () => {
+    const nodeOf = new Map(cluster.nodes.map((n) => [n.nodeId, n.index]));
+    const busy = (await runningTasks()).map((t) => nodeOf.get(t.NodeID)!).find((i) => i !== 0)!;
+    expect(busy).toBeDefined();
+    const prober = await startProber(0);
+    await cluster.drain(busy);
+    await expect.poll(async () => (await runningTasks()).filter((t) => nodeOf.get(t.NodeID) !== busy).length, { timeout: 60_000, interval: 500 }).toBe(REPLICAS);
+    const log = await stopProber(prober);
+    expect(log).toContain('version 2');
+    expect(log).not.toContain('FAILED');
+    await cluster.setAvailability(busy, 'active');
+  });
+
+  it('a worker node\'s dockerd stopped → its task is rescheduled and answering again within 30 s', async () => {
+    const nodeOf = new Map(cluster.nodes.map((n) => [n.nodeId, n.index]));
+    const victim = (await runningTasks()).map((t) => nodeOf.get(t.NodeID)!).find((i) => i !== 0)!;
+    expect(victim).toBeDefined();
+    const stoppedAt = Date.now();
+    await cluster.stopNode(victim);
+    await expect.poll(async () => (await runningTasks()).filter((t) => nodeOf.get(t.NodeID) !== victim).length, { timeout: 30_000, interval: 500 }).toBe(REPLICAS);
+    const survivor = cluster.nodes.find((n) => n.index !== victim && n.index !== 0)!.index;
+    expect(await probe(survivor)).toBe('version 2');
+    expect(Date.now() - stoppedAt).toBeLessThan(30_000);
+  });
+});
