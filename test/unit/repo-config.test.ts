@@ -14,17 +14,17 @@ const fail = (text: string) => {
 
 describe('.helvetia.yml', () => {
   it('uses defaults when the file is absent or empty', () => {
-    const expected = { dockerfile: 'Dockerfile', context: '.', port: 8080, healthcheck: '/', env: {}, previews: true, memoryMb: 512, cpus: 1, secrets: { production: {}, previews: {}, required: [] }, volumes: {}, services: {}, strategy: 'rolling' };
+    const expected = { dockerfile: 'Dockerfile', context: '.', port: 8080, healthcheck: '/', env: {}, previews: true, memoryMb: 512, cpus: 1, secrets: { production: {}, previews: {}, required: [] }, volumes: {}, services: {}, strategy: 'rolling', replicas: 1 };
     expect(parseRepoConfig(undefined, limits)).toEqual(expected);
     expect(parseRepoConfig('', limits)).toEqual(expected);
   });
 
   it('reads every setting', () => {
     const config = parseRepoConfig(
-      ['dockerfile: docker/web.Dockerfile', 'context: app', 'port: 3000', 'healthcheck: /health', 'env:', '  MODE: preview', '  WORKERS: 2', 'previews: false', 'resources:', '  memory_mb: 256', '  cpus: 0.5'].join('\n'),
+      ['dockerfile: docker/web.Dockerfile', 'context: app', 'port: 3000', 'healthcheck: /health', 'env:', '  MODE: preview', '  WORKERS: 2', 'previews: false', 'resources:', '  memory_mb: 256', '  cpus: 0.5', 'replicas: 3'].join('\n'),
       limits,
     );
-    expect(config).toEqual({ dockerfile: 'docker/web.Dockerfile', context: 'app', port: 3000, healthcheck: '/health', env: { MODE: 'preview', WORKERS: '2' }, previews: false, memoryMb: 256, cpus: 0.5, secrets: { production: {}, previews: {}, required: [] }, volumes: {}, services: {}, strategy: 'rolling' });
+    expect(config).toEqual({ dockerfile: 'docker/web.Dockerfile', context: 'app', port: 3000, healthcheck: '/health', env: { MODE: 'preview', WORKERS: '2' }, previews: false, memoryMb: 256, cpus: 0.5, secrets: { production: {}, previews: {}, required: [] }, volumes: {}, services: {}, strategy: 'rolling', replicas: 3 });
   });
 
   it('names the line and the problem', () => {
@@ -113,6 +113,7 @@ describe('.helvetia.yml services, volumes, release, seed, strategy', () => {
     expect(failWith(full.replace('uploads: /app/uploads', 'uploads: relative/path'))).toBe('.helvetia.yml line 2: volumes.uploads: must be an absolute path inside the container');
     expect(failWith(full.replace('    port: 5432\n', ''))).toBe('.helvetia.yml line 5: services.db: needs a port (probed over TCP) or a healthcheck command, so the app starts only once it is up');
     expect(failWith(full.replace('strategy: recreate', 'strategy: yolo'))).toMatch(/^\.helvetia\.yml line 16: strategy: must be rolling or recreate/);
+    expect(failWith(`${full}\nreplicas: 0`)).toBe('.helvetia.yml line 17: replicas: must be at least 1');
     expect(failWith(full.replace('  db:', '  DB:'))).toMatch(/^\.helvetia\.yml line 5: services\.DB: must be a service name/);
     expect(failWith(full.replace('POSTGRES_PASSWORD: { generate: true }', 'POSTGRES_PASSWORD: { generate: false }'))).toMatch(/^\.helvetia\.yml line 7: services\.db\.env\.POSTGRES_PASSWORD/);
   });
