@@ -13,7 +13,7 @@ const beingRemoved = (error: unknown): boolean =>
 export class DockerodeEngine implements DockerEngine {
   constructor(private readonly docker: Docker) {
     // Every call but build (which words its own): socket failures say "Docker daemon", not "ENOENT".
-    const methods = ['imageHealthcheck', 'removeImage', 'listImages', 'createContainer', 'startContainer', 'inspectContainer', 'waitContainer', 'containerLogs', 'lastExitCode', 'watchContainer', 'stopContainer', 'removeContainer', 'listContainers', 'networkExists', 'disconnectNetwork', 'connectNetwork', 'ping', 'createNetwork', 'removeNetwork', 'createVolume', 'removeVolume', 'listVolumes', 'imageExists', 'getArchive', 'putArchive'] as const;
+    const methods = ['imageHealthcheck', 'removeImage', 'listImages', 'createContainer', 'startContainer', 'inspectContainer', 'waitContainer', 'containerLogs', 'lastExitCode', 'watchContainer', 'stopContainer', 'removeContainer', 'listContainers', 'renameContainer', 'networkExists', 'disconnectNetwork', 'connectNetwork', 'ping', 'createNetwork', 'removeNetwork', 'createVolume', 'removeVolume', 'listVolumes', 'imageExists', 'getArchive', 'putArchive'] as const;
     for (const name of methods) {
       const call = (this[name] as (...args: unknown[]) => Promise<unknown>).bind(this);
       Object.assign(this, { [name]: (...args: unknown[]) => call(...args).catch((error: unknown) => Promise.reject(asDockerUnavailable(error, `(${name})`))) });
@@ -150,6 +150,10 @@ export class DockerodeEngine implements DockerEngine {
         Object.entries(c.NetworkSettings?.Networks ?? {}).flatMap(([name, n]) => (n.IPAddress ? [[name, n.IPAddress]] : [])),
       ),
     }));
+  }
+
+  async renameContainer(id: string, name: string): Promise<void> {
+    await this.docker.getContainer(id).rename({ name });
   }
 
   async networkExists(name: string): Promise<boolean> {

@@ -106,6 +106,8 @@ export interface DockerEngine {
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
   listContainers(labelFilters: string[]): Promise<ContainerSummary[]>;
+  /** Renames a container; dockerd moves its DNS name on every user-defined network with it. */
+  renameContainer(id: string, name: string): Promise<void>;
   networkExists(name: string): Promise<boolean>;
   /** Takes a container off a network (it stops receiving traffic) without stopping it. */
   disconnectNetwork(containerId: string, network: string): Promise<void>;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ContainerSummary } from '../docker/engine.js';
 import { LABEL, ownedFilters } from '../docker/labels.js';
 import { dockerMessage } from './deploy-errors.js';
@@ -8,28 +9,45 @@ export function environmentFilters(instance: string, repository: string, environ
   return ownedFilters(instance, { [LABEL.repository]: repository, [LABEL.environment]: environment, [LABEL.role]: 'app' });
 }
 
+/** The name a previous live container takes when it hands the environment's name on. */
+const retiredName = (alias: string) => `${alias}--retired-${randomBytes(3).toString('hex')}`;
+const isRetired = (name: string, alias: string) => name.startsWith(`${alias}--retired-`);
+
 /**
- * The new container answers: it rejoins the edge network under the environment's alias (it was
- * probed there under its own name only), then the previous ones leave the alias together (new
- * lookups find only the new one) while they finish what they are serving. Traefik routes by
- * address, so it keeps a previous container as a server until it stops (README). The Redis records
- * follow once the alias has moved: they are not on the path of a request.
+ * The new container answers. On the edge network an environment's live container is the one
+ * *named* like the environment's alias (dockerd's DNS resolves container names there), so the
+ * switch is two renames: the previous holder takes a retiring name, the new container takes the
+ * environment's. Nothing changes on the network: the previous container keeps its address and
+ * finishes what it serves (Traefik routes by address and keeps it until it stops, README), new
+ * lookups find only the new one, and no connection waits on a vanished address. Only a lookup in
+ * the instant between the two renames finds no name.
+ * Containers from before this scheme hold the alias as a network alias: they leave it the old way
+ * (leaveAlias). When something outside the environment holds the name, the new container takes
+ * the alias as a network alias instead. The Redis records follow: they are not on a request's path.
  */
 export async function switchOver(input: RunInput, containerId: string, alias: string): Promise<ContainerSummary[]> {
-  const { identity, engine, config } = input;
+  const { identity, engine, config, log } = input;
   const previous = (await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.id !== containerId);
-  await engine.disconnectNetwork(containerId, config.EDGE_NETWORK);
-  await engine.connectNetwork(containerId, config.EDGE_NETWORK, { aliases: [alias] });
-  // A stopped one (the recreate strategy) answers nothing: it only waits to be removed.
-  await leaveAlias(input, previous.filter((c) => c.state === 'running'));
+  const holder = previous.find((c) => c.name === alias);
+  if (holder) await engine.renameContainer(holder.id, retiredName(alias));
+  try {
+    await engine.renameContainer(containerId, alias);
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+    log.step(`the name ${alias} is taken outside this environment (${dockerMessage(error)}): the new container answers to it as a network alias`);
+    await engine.disconnectNetwork(containerId, config.EDGE_NETWORK);
+    await engine.connectNetwork(containerId, config.EDGE_NETWORK, { aliases: [alias] });
+  }
+  // A stopped one (the recreate strategy) answers nothing; a retired one left the name already.
+  await leaveAlias(input, previous.filter((c) => c !== holder && c.state === 'running' && !isRetired(c.name, alias)));
   await input.state.setLive(identity.repository, identity.environment, containerId, identity.sha);
   await input.state.touch(identity.repository, identity.environment);
   return previous;
 }
 
 /**
- * Takes the previous containers out of the environment's alias without cutting the requests they
- * are serving. dockerd drops an alias only with the whole endpoint, so each container leaves the
+ * Containers from before the naming scheme: takes them out of the environment's network alias
+ * without cutting the requests they are serving. dockerd drops an alias only with the whole endpoint, so each container leaves the
  * network and rejoins at once at the same address, without the alias: connections to that address
  * resume (TCP retransmits across the gap; engines that derive the MAC from the address keep it too),
  * new lookups find only the new container. All leave first, then all rejoin: the alias moves in

@@ -4,19 +4,27 @@ import type { RunInput } from '../../src/worker/run-step.js';
 import { switchOver } from '../../src/worker/switch-over.js';
 
 const EDGE = 'edge';
-const summary = (id: string, addresses: Record<string, string>): ContainerSummary => ({
-  id, name: `c-${id}`, image: `img-${id}`, state: 'running', created: 0, labels: {}, addresses,
+const ALIAS = 'site--owner';
+const summary = (id: string, addresses: Record<string, string>, name = `helvetia-${ALIAS}-abc1234-${id}`): ContainerSummary => ({
+  id, name, image: `img-${id}`, state: 'running', created: 0, labels: {}, addresses,
 });
 
-/** Records the network calls switchOver makes, in order; `refuseRejoin` makes dockerd refuse a fixed address. */
-function harness(previous: ContainerSummary[], refuseRejoin = false) {
+/**
+ * Records the calls switchOver makes, in order. `refuseRejoin`: dockerd refuses a fixed address;
+ * `nameTaken`: renaming to the alias conflicts (something outside the environment has the name).
+ */
+function harness(previous: ContainerSummary[], opts: { refuseRejoin?: boolean; nameTaken?: boolean } = {}) {
   const calls: string[] = [];
   const steps: string[] = [];
   const engine = {
+    renameContainer: async (id: string, name: string) => {
+      calls.push(`rename ${id} ${name.replace(/-[0-9a-f]{6}$/, '-*')}`);
+      if (opts.nameTaken && name === ALIAS) throw Object.assign(new Error('(HTTP code 409) Conflict. The container name "/site--owner" is already in use'), { statusCode: 409 });
+    },
     disconnectNetwork: async (id: string, network: string) => void calls.push(`disconnect ${id} ${network}`),
     connectNetwork: async (id: string, network: string, endpoint: { aliases?: string[]; ipv4?: string }) => {
       calls.push(`connect ${id} ${network} aliases=${endpoint.aliases?.join(',') ?? '-'} ipv4=${endpoint.ipv4 ?? '-'}`);
-      if (refuseRejoin && endpoint.ipv4) throw Object.assign(new Error('(HTTP code 400) user specified IP address is supported only when connecting to networks with user configured subnets'), { statusCode: 400 });
+      if (opts.refuseRejoin && endpoint.ipv4) throw Object.assign(new Error('(HTTP code 400) user specified IP address is supported only when connecting to networks with user configured subnets'), { statusCode: 400 });
     },
     listContainers: async () => [summary('new', { [EDGE]: '10.9.0.7' }), ...previous],
   } as unknown as DockerEngine;
@@ -31,38 +39,45 @@ function harness(previous: ContainerSummary[], refuseRejoin = false) {
 }
 
 describe('switchOver', () => {
-  it('gives the alias to the new container first, then rejoins each old one at its own address without the alias', async () => {
-    const { input, calls, steps } = harness([summary('old', { [EDGE]: '10.9.0.5', other: '10.8.0.2' })]);
-    const previous = await switchOver(input, 'new', 'site--owner');
+  it('hands the environment\'s name on by two renames, with no network change (nothing in flight is cut)', async () => {
+    const { input, calls, steps } = harness([summary('old', { [EDGE]: '10.9.0.5' }, ALIAS)]);
+    const previous = await switchOver(input, 'new', ALIAS);
     expect(previous.map((c) => c.id)).toEqual(['old']);
-    expect(calls).toEqual([
-      'disconnect new edge',
-      'connect new edge aliases=site--owner ipv4=-',
-      'disconnect old edge',
-      'connect old edge aliases=- ipv4=10.9.0.5',
-      'setLive',
-    ]);
+    expect(calls).toEqual([`rename old ${ALIAS}--retired-*`, `rename new ${ALIAS}`, 'setLive']);
     expect(steps).toEqual([]);
   });
 
-  it('takes every old container out of the alias before any rejoins: the alias moves in one step', async () => {
-    const { input, calls } = harness([summary('a', { [EDGE]: '10.9.0.5' }), summary('b', { [EDGE]: '10.9.0.6' })]);
-    await switchOver(input, 'new', 'site--owner');
-    expect(calls.slice(2, 4).sort()).toEqual(['disconnect a edge', 'disconnect b edge']);
-    expect(calls.slice(4, 6).sort()).toEqual(['connect a edge aliases=- ipv4=10.9.0.5', 'connect b edge aliases=- ipv4=10.9.0.6']);
+  it('a container of before the naming scheme (network alias) leaves the alias and rejoins at its own address', async () => {
+    const { input, calls } = harness([summary('old', { [EDGE]: '10.9.0.5', other: '10.8.0.2' })]);
+    await switchOver(input, 'new', ALIAS);
+    expect(calls).toEqual([`rename new ${ALIAS}`, 'disconnect old edge', 'connect old edge aliases=- ipv4=10.9.0.5', 'setLive']);
   });
 
-  it('leaves an old container out when it had no address on the edge network (already off it)', async () => {
-    const { input, calls } = harness([summary('old', { other: '10.8.0.2' })]);
-    await switchOver(input, 'new', 'site--owner');
-    expect(calls.slice(2)).toEqual(['disconnect old edge', 'setLive']);
+  it('containers retiring from an earlier deploy, and stopped ones, are left alone', async () => {
+    const { input, calls } = harness([summary('gone', { [EDGE]: '10.9.0.4' }, `${ALIAS}--retired-a1b2c3`), { ...summary('stopped', {}), state: 'exited' }]);
+    await switchOver(input, 'new', ALIAS);
+    expect(calls).toEqual([`rename new ${ALIAS}`, 'setLive']);
+  });
+
+  it('takes every pre-scheme container out of the alias before any rejoins: the alias moves in one step', async () => {
+    const { input, calls } = harness([summary('a', { [EDGE]: '10.9.0.5' }), summary('b', { [EDGE]: '10.9.0.6' })]);
+    await switchOver(input, 'new', ALIAS);
+    expect(calls.slice(1, 3).sort()).toEqual(['disconnect a edge', 'disconnect b edge']);
+    expect(calls.slice(3, 5).sort()).toEqual(['connect a edge aliases=- ipv4=10.9.0.5', 'connect b edge aliases=- ipv4=10.9.0.6']);
+  });
+
+  it('when the name is taken outside the environment, the new container answers to it as a network alias, and the log says so', async () => {
+    const { input, calls, steps } = harness([], { nameTaken: true });
+    await switchOver(input, 'new', ALIAS);
+    expect(calls).toEqual([`rename new ${ALIAS}`, 'disconnect new edge', `connect new edge aliases=${ALIAS} ipv4=-`, 'setLive']);
+    expect(steps[0]).toMatch(/the name site--owner is taken outside this environment .*already in use.*network alias/);
   });
 
   it('says in the deploy log that in-flight requests are cut when dockerd refuses the fixed address', async () => {
-    const { input, calls, steps } = harness([summary('old', { [EDGE]: '10.9.0.5' })], true);
-    await expect(switchOver(input, 'new', 'site--owner')).resolves.toHaveLength(1);
+    const { input, calls, steps } = harness([summary('old', { [EDGE]: '10.9.0.5' })], { refuseRejoin: true });
+    await expect(switchOver(input, 'new', ALIAS)).resolves.toHaveLength(1);
     expect(calls.at(-2)).toBe('connect old edge aliases=- ipv4=10.9.0.5');
     expect(steps).toHaveLength(1);
-    expect(steps[0]).toMatch(/c-old left edge and could not rejoin at 10\.9\.0\.5, so requests in flight to it are cut: .*user configured subnets/);
+    expect(steps[0]).toMatch(/left edge and could not rejoin at 10\.9\.0\.5, so requests in flight to it are cut: .*user configured subnets/);
   });
 });
