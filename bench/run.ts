@@ -18,6 +18,7 @@ import { runMemoryBench } from './memory-bench.js';
 import { runOrchestrationBench } from './orchestration-bench.js';
 import { runProxyBench } from './proxy-bench.js';
 import { runRollbackBench } from './rollback-bench.js';
+import { runSwarmBench } from './swarm-bench.js';
 import { runWebhookBench } from './webhook-bench.js';
 
 const SECTIONS: [string, () => Promise<BenchRow[]>][] = [
@@ -27,6 +28,7 @@ const SECTIONS: [string, () => Promise<BenchRow[]>][] = [
   ['Latest commit wins', runLatestCommitBench],
   ['Load', runLoadBench],
   ['Rollback', runRollbackBench],
+  ['Swarm', runSwarmBench],
   ['Socket proxy', runProxyBench],
   ['Build logs', runLogsBench],
   ['Idle memory', runMemoryBench],

@@ -47,14 +47,15 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
   const history = new DeployHistory(connection, config.QUEUE_PREFIX);
   const historyWrites = recordHistory(events, history, logger.child({ role: 'worker', component: 'history' }));
   const background = new BackgroundReports(logger.child({ role: 'worker', component: 'background-reports' }));
-  const engine = new DockerodeEngine(createDockerClient(config.DOCKER_HOST));
+  const local = createDockerClient(config.DOCKER_HOST);
+  const engine = new DockerodeEngine(local);
   // Swarm: service calls (and the edge overlay) go to a manager's proxy; builds stay on this node's.
   const managerClient = config.DEPLOY_BACKEND === 'swarm' ? createDockerClient(config.SWARM_MANAGER_HOST ?? config.DOCKER_HOST) : undefined;
   const deps: WorkerDeps = {
     config,
     logger: logger.child({ role: 'worker' }),
     engine,
-    ...(managerClient ? { runtime: swarmRuntime(new DockerodeSwarm(managerClient, registryAuth(config)), config.REGISTRY_URL!) } : {}),
+    ...(managerClient ? { runtime: swarmRuntime(new DockerodeSwarm(managerClient, registryAuth(config), local), config.REGISTRY_URL!) } : {}),
     state,
     events,
     supersession: queue.supersession,

@@ -62,11 +62,15 @@ function toService(info: Docker.Service): ServiceState {
   };
 }
 
-/** SwarmEngine over dockerode; `docker` talks to a manager (its proxy). */
+/**
+ * SwarmEngine over dockerode: `docker` talks to a manager (its proxy) for services and tasks;
+ * `builder` to the node that built the image (this worker's own proxy), which pushes it.
+ */
 export class DockerodeSwarm implements SwarmEngine {
   constructor(
     private readonly docker: Docker,
     private readonly auth: RegistryAuth,
+    private readonly builder: Docker = docker,
   ) {}
 
   /** Credentials go with service calls only when there are any (nodes then pull with them). */
@@ -76,11 +80,11 @@ export class DockerodeSwarm implements SwarmEngine {
 
   async pushImage(local: string, target: { repository: string; tag: string }): Promise<string> {
     try {
-      await this.docker.getImage(local).tag({ repo: target.repository, tag: target.tag });
+      await this.builder.getImage(local).tag({ repo: target.repository, tag: target.tag });
       // The Engine API wants an X-Registry-Auth header on push even for a registry without auth.
-      const stream = await this.docker.getImage(target.repository).push({ tag: target.tag, authconfig: this.auth });
+      const stream = await this.builder.getImage(target.repository).push({ tag: target.tag, authconfig: this.auth });
       const events = await new Promise<{ error?: string; aux?: { Digest?: string } }[]>((resolve, reject) =>
-        this.docker.modem.followProgress(stream, (error: Error | null, output: { error?: string; aux?: { Digest?: string } }[]) => (error ? reject(error) : resolve(output))),
+        this.builder.modem.followProgress(stream, (error: Error | null, output: { error?: string; aux?: { Digest?: string } }[]) => (error ? reject(error) : resolve(output))),
       );
       const failed = events.find((e) => e.error);
       if (failed) throw new Error(`pushing ${target.repository}:${target.tag} failed: ${failed.error}`);

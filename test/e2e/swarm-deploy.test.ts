@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BotUnderTest } from '../helpers/bot-processes.js';
+import { startCli } from '../helpers/processes.js';
+import { startProxyProcess } from '../helpers/proxy-process.js';
 import { runInNetwork } from '../helpers/docker.js';
 import { randomSha } from '../helpers/pipeline.js';
 import { staticSite } from '../helpers/site-fixtures.js';
@@ -120,6 +122,25 @@ describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd
     expect((await service()).Spec.TaskTemplate.ContainerSpec.Labels['cloud.helvetia.sha']).not.toBe(sha);
   });
 
+  it('a worker on a non-manager node builds there, pushes to the registry and deploys through the manager\'s proxy', async () => {
+    const builderProxy = await startProxyProcess({ DOCKER_SOCKET: cluster.node(1).socket, REGISTRY_URL: cluster.registry, EDGE_NETWORK: bot.network, PROXY_OWNER_SECRET: bot.proxy.ownerSecret });
+    await bot.worker.stop();
+    const builder = startCli(['worker'], { ...bot.env, DOCKER_HOST: builderProxy.dockerHost, SWARM_MANAGER_HOST: bot.proxy.dockerHost });
+    try {
+      const sha = await push('version 3');
+      await concluded(sha, 'success');
+      const image = `helvetia/${ALIAS}:${sha}`;
+      const builtOn = await Promise.all(cluster.nodes.map((n) => n.docker.getImage(image).inspect().then(() => true, () => false)));
+      expect(builtOn).toEqual([false, true, false]);
+      expect(await probe(2)).toBe('version 3');
+      expect(builderProxy.decisions().filter((d) => d.rule === 'images.push' && d.decision === 'allow')).toHaveLength(1);
+    } finally {
+      await builder.stop();
+      await builderProxy.process.stop();
+      bot.worker = startCli(['worker'], bot.env);
+    }
+  });
+
   it('a pull request preview is its own service; closing the pull request removes it', async () => {
     const sha = randomSha();
     bot.github.addCommit(OWNER, REPO, sha, site('preview 7'));
@@ -136,7 +157,7 @@ describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd
       const counts = await Promise.all(cluster.nodes.map(async (n) => (await n.docker.listContainers({ all: true, filters: { label: ['cloud.helvetia.environment=pr-7'] } })).length));
       return counts.reduce((a, b) => a + b, 0);
     }, { timeout: 60_000 }).toBe(0);
-    expect(await probe(2)).toBe('version 2');
+    expect(await probe(2)).toBe('version 3');
   });
 
   it('draining a node moves its tasks and the app keeps answering', async () => {
@@ -147,7 +168,7 @@ describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd
     await cluster.drain(busy);
     await expect.poll(async () => (await runningTasks()).filter((t) => nodeOf.get(t.NodeID) !== busy).length, { timeout: 60_000, interval: 500 }).toBe(REPLICAS);
     const log = await stopProber(prober);
-    expect(log).toContain('version 2');
+    expect(log).toContain('version 3');
     expect(log).not.toContain('FAILED');
     await cluster.setAvailability(busy, 'active');
   });
@@ -160,7 +181,7 @@ describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd
     await cluster.stopNode(victim);
     await expect.poll(async () => (await runningTasks()).filter((t) => nodeOf.get(t.NodeID) !== victim).length, { timeout: 30_000, interval: 500 }).toBe(REPLICAS);
     const survivor = cluster.nodes.find((n) => n.index !== victim && n.index !== 0)!.index;
-    expect(await probe(survivor)).toBe('version 2');
+    expect(await probe(survivor)).toBe('version 3');
     expect(Date.now() - stoppedAt).toBeLessThan(30_000);
   });
 });

@@ -26,6 +26,8 @@ export class BotUnderTest {
   worker!: RunningProcess;
   proxy!: ProxyProcess;
   baseUrl = '';
+  /** The environment the app and worker processes run with (for a test starting another worker). */
+  env: Record<string, string> = {};
 
   /**
    * `options.docker`: the daemon the proxy fronts (the shared one unless given: a Swarm manager);
@@ -56,6 +58,7 @@ export class BotUnderTest {
       QUEUE_PREFIX: this.prefix, HEALTH_TIMEOUT_SECONDS: '20', DRAIN_SECONDS: '0', LOG_LEVEL: 'debug',
       LOG_SIGNING_KEY: randomBytes(32).toString('hex'), ...this.overrides, ...extra,
     };
+    this.env = env;
     this.app = startCli(['app'], env);
     this.worker = startCli(['worker'], env);
     await waitForHttp(`${this.baseUrl}/healthz`);
