@@ -176,13 +176,13 @@ describe('deploy/stack.yml keeps the socket behind the proxies', () => {
     expect(new Set(owners).size).toBe(1);
   });
 
-  it('docker stack config renders it (node templates kept for Swarm), and refuses without PROXY_OWNER_SECRET', () => {
+  it('docker-compose renders it (the v3 schema docker stack deploy reads; node templates kept for Swarm), and refuses without PROXY_OWNER_SECRET', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hvstack-'));
     mkdirSync(join(dir, 'deploy'));
     copyFileSync(new URL('deploy/stack.yml', ROOT), join(dir, 'deploy', 'stack.yml'));
     copyFileSync(new URL('.env.example', ROOT), join(dir, '.env'));
     const base = { PATH: process.env.PATH, HOME: dir, HELVETIA_IMAGE: 'registry.example.com:5000/helvetia-bot:1', REGISTRY_URL: 'registry.example.com:5000' };
-    const render = (extra: Record<string, string>): string => execFileSync('docker', ['stack', 'config', '-c', 'deploy/stack.yml'], {
+    const render = (extra: Record<string, string>): string => execFileSync('docker-compose', ['-f', 'deploy/stack.yml', 'config'], {
       cwd: dir, encoding: 'utf8', env: { ...base, ...extra }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const rendered = parse(render({ PROXY_OWNER_SECRET: 'x'.repeat(64) })) as { services: Record<string, Service> };
