@@ -18,7 +18,7 @@ function order(a: string, b: string): number {
   return ra! - rb! || na! - nb! || a.localeCompare(b);
 }
 
-/** Every environment of a repository (live, or with a history), each with its newest deploy, stats and services. */
+/** Every environment of a repository (live, or with a history), each with its newest deploy, stats, services and volumes. */
 export async function environmentRows(data: DeployData, repository: string): Promise<EnvironmentRow[]> {
   const live = new Map((await data.state.liveEnvironments(repository)).map((l) => [l.environment, l.sha]));
   const names = [...new Set([...live.keys(), ...(await data.history.environments(repository))])].sort(order);
@@ -31,7 +31,11 @@ export async function environmentRows(data: DeployData, repository: string): Pro
       ]);
       const record = records[0];
       const config = (kept.find((k) => k.image === record?.image) ?? kept[0])?.repoConfig;
-      return { environment, live: live.has(environment), ...(record ? { record } : {}), ...(stats ? { stats } : {}), services: Object.keys(config?.services ?? {}).sort() };
+      const volumes = [
+        ...Object.entries(config?.volumes ?? {}).map(([name, path]) => `${name} (${path})`),
+        ...Object.entries(config?.services ?? {}).flatMap(([service, s]) => Object.keys(s.volumes ?? {}).map((name) => `${service}/${name}`)),
+      ];
+      return { environment, live: live.has(environment), ...(record ? { record } : {}), ...(stats ? { stats } : {}), services: Object.keys(config?.services ?? {}).sort(), volumes };
     }),
   );
 }

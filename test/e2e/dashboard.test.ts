@@ -69,7 +69,7 @@ describe('dashboard end to end (Chromium, helvetia app, GitHub double, real Redi
     });
     await waitForHttp(`${baseUrl}/healthz`);
     // Production: SHA1 (kept), then SHA2 live with a companion service; pr-4 live; stats for production.
-    const config = { services: { db: {} } } as never;
+    const config = { services: { db: { volumes: { pgdata: '/var/lib/postgresql/data' } } }, volumes: { uploads: '/app/uploads' } } as never;
     await history.keep(REPO, 'production', { sha: SHA1, image: 'helvetia/acme-shop:1111111', jobId: 'p1', repoConfig: config, deployedAt: 1 }, 3);
     await history.keep(REPO, 'production', { sha: SHA2, image: 'helvetia/acme-shop:2222222', jobId: 'p2', repoConfig: config, deployedAt: 2 }, 3);
     await history.record(record({ jobId: 'p1', sha: SHA1, image: 'helvetia/acme-shop:1111111', outcome: 'success', title: 'Deployed', finishedAt: Date.now() - 50_000, buildMs: 8200, healthMs: 900, url: 'http://shop--acme.preview.test', logUrl: '/logs/p1?token=x' }));
@@ -114,6 +114,7 @@ describe('dashboard end to end (Chromium, helvetia app, GitHub double, real Redi
     expect(await production.locator('[data-field="usage"]').textContent()).toBe('3.3 % CPU · 48 MB / 512 MB');
     expect(await production.locator('a.sha').getAttribute('href')).toBe(`http://${github.host}/acme/shop/commit/${SHA2}`);
     expect(await production.textContent()).toContain('db');
+    expect(await production.locator('[data-field="volumes"]').textContent()).toBe('uploads (/app/uploads) db/pgdata');
     await page.screenshot({ path: 'test-artifacts/dashboard-environments.png', fullPage: true });
     await page.click('tr[data-environment="production"] a');
     await page.waitForSelector('#history');

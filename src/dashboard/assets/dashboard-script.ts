@@ -13,7 +13,7 @@ export const DASHBOARD_SCRIPT = String.raw`(function () {
   var onlyEnvironment = main.getAttribute('data-environment');
   var state = document.getElementById('live-state');
   var LABELS = { success: 'deployed', failure: 'failed', timed_out: 'timed out', cancelled: 'cancelled', neutral: 'skipped', action_required: 'needs approval' };
-  var ENV_CELLS = ['Environment', 'Status', 'URL', 'Commit', 'Trigger', 'Deployed', 'Image', 'Resources', 'Services'];
+  var ENV_CELLS = ['Environment', 'Status', 'URL', 'Commit', 'Trigger', 'Deployed', 'Image', 'Resources', 'Services', 'Volumes'];
   var HISTORY_CELLS = ['Status', 'Commit', 'Trigger', 'Started', 'Build \u00b7 health \u00b7 total', 'Result', 'Log', 'Actions'];
 
   function el(tag, text, cls) {

@@ -14,6 +14,8 @@ export interface EnvironmentRow {
   stats?: EnvironmentStats;
   /** Companion service names, from the kept image's configuration. */
   services: string[];
+  /** Named volumes, from the same: the app's (`name (path)`) and each service's (`service/name`). */
+  volumes: string[];
 }
 
 const mb = (bytes: number): string => `${Math.round(bytes / (1024 * 1024))} MB`;
@@ -23,6 +25,8 @@ function usage(stats: EnvironmentStats | undefined): string {
   const limit = stats.memoryLimitBytes > 0 ? ` / ${mb(stats.memoryLimitBytes)}` : '';
   return `${stats.cpuPercent.toFixed(1)} % CPU · ${mb(stats.memoryBytes)}${limit}`;
 }
+
+const tags = (names: string[]): string => (names.length ? names.map((n) => `<span class="tag">${escapeHtml(n)}</span>`).join(' ') : '<span class="muted">–</span>');
 
 function row(web: string, repository: UserRepository, r: EnvironmentRow): string {
   const rec = r.record;
@@ -36,7 +40,8 @@ function row(web: string, repository: UserRepository, r: EnvironmentRow): string
 <td data-label="Deployed" data-field="deployed">${timeTag(rec?.finishedAt ?? rec?.startedAt)}</td>
 <td data-label="Image" data-field="image"><code>${escapeHtml(rec?.image ?? '–')}</code></td>
 <td data-label="Resources" data-field="usage">${usage(r.stats)}</td>
-<td data-label="Services">${r.services.length ? r.services.map((s) => `<span class="tag">${escapeHtml(s)}</span>`).join(' ') : '<span class="muted">–</span>'}</td>
+<td data-label="Services">${tags(r.services)}</td>
+<td data-label="Volumes" data-field="volumes">${tags(r.volumes)}</td>
 </tr>`;
 }
 
@@ -52,7 +57,7 @@ export function renderEnvironmentsPage(input: { user: LayoutUser; web: string; r
     mainAttributes: `data-page="environments" data-events="${escapeHtml(repoPath(repository, '/events'))}" data-repository="${escapeHtml(repository.fullName)}" data-commit-base="${escapeHtml(`${input.web}/${repository.fullName}/commit/`)}" data-env-base="${escapeHtml(repoPath(repository, '/environments/'))}"`,
     body: `<div class="heading"><h1>${escapeHtml(repository.fullName)}</h1><a class="button secondary" id="secrets-link" href="${escapeHtml(repoPath(repository, '/secrets'))}">Secrets</a></div>
 <p class="muted">Your access: <strong id="access-level">${input.level}</strong>. <span id="live-state" class="live-state">Live updates connecting…</span></p>
-<table class="grid" id="environments"><thead><tr><th>Environment</th><th>Status</th><th>URL</th><th>Commit</th><th>Trigger</th><th>Deployed</th><th>Image</th><th>Resources</th><th>Services</th></tr></thead>
+<table class="grid" id="environments"><thead><tr><th>Environment</th><th>Status</th><th>URL</th><th>Commit</th><th>Trigger</th><th>Deployed</th><th>Image</th><th>Resources</th><th>Services</th><th>Volumes</th></tr></thead>
 <tbody>${table}</tbody></table>
 ${input.rows.length ? '' : '<p class="muted" id="no-environments">Nothing deployed yet: push to the default branch or open a pull request.</p>'}`,
   });
