@@ -1,6 +1,7 @@
 import type { Config } from '../config/load-config.js';
 import type { DockerEngine } from '../docker/engine.js';
-import { LABEL, ownedFilters } from '../docker/labels.js';
+import { LABEL } from '../docker/labels.js';
+import { containerRuntime, type Runtime } from './runtime.js';
 import type { DeployJobData } from '../queue/job-types.js';
 import type { DeployState } from './deploy-state.js';
 import { FORK_HOLD_TITLE, forkHoldReason } from './run-fork-hold.js';
@@ -14,7 +15,7 @@ export type GateDecision =
  * an approved fork deploy must still be on record for this exact SHA; a repository may not exceed its
  * preview cap. Production deploys always proceed.
  */
-export async function previewGate(data: DeployJobData, deps: { config: Config; engine: DockerEngine; state: DeployState }): Promise<GateDecision> {
+export async function previewGate(data: DeployJobData, deps: { config: Config; engine: DockerEngine; state: DeployState; runtime?: Runtime }): Promise<GateDecision> {
   if (data.pullRequest === undefined) return { proceed: true };
   if (data.fork) {
     // Only an approval enqueues a fork deploy that gets here (run-command.ts, run-fork-hold.ts):
@@ -23,8 +24,9 @@ export async function previewGate(data: DeployJobData, deps: { config: Config; e
     if (!approvedBy) return { proceed: false, conclusion: 'action_required', title: FORK_HOLD_TITLE, comment: 'awaiting approval', reason: forkHoldReason(data.sha) };
     return { proceed: true, approvedBy };
   }
-  const previews = await deps.engine.listContainers(ownedFilters(deps.config.QUEUE_PREFIX, { [LABEL.repository]: data.repository, [LABEL.role]: 'app' }));
-  const others = new Set(previews.map((c) => c.labels[LABEL.environment]).filter((e) => e?.startsWith('pr-') && e !== data.environment));
+  // Containers on this host, or Swarm services on any node (DEPLOY_BACKEND).
+  const apps = (await (deps.runtime ?? containerRuntime(deps.engine)).listApps(deps.config.QUEUE_PREFIX)).filter((labels) => labels[LABEL.repository] === data.repository);
+  const others = new Set(apps.map((labels) => labels[LABEL.environment]).filter((e) => e?.startsWith('pr-') && e !== data.environment));
   if (others.size >= deps.config.PREVIEW_MAX_PER_REPO) {
     return {
       proceed: false,

@@ -1,4 +1,5 @@
-import { LABEL, ownedFilters } from '../docker/labels.js';
+import { LABEL } from '../docker/labels.js';
+import { containerRuntime } from './runtime.js';
 import type { DeployQueue } from '../queue/deploy-queue.js';
 import type { WorkerDeps } from './run-deploy.js';
 
@@ -13,12 +14,13 @@ export interface PreviewReport {
  * request is closed or gone on GitHub (missed `closed` deliveries, deleted branches, stacked PRs).
  */
 export async function reconcilePreviews(deps: WorkerDeps, queue: DeployQueue, now = Date.now()): Promise<PreviewReport> {
-  const containers = await deps.engine.listContainers(ownedFilters(deps.config.QUEUE_PREFIX, { [LABEL.role]: 'app' }));
+  // What serves each app: containers on this host, or Swarm services on any node (DEPLOY_BACKEND).
+  const apps = await (deps.runtime ?? containerRuntime(deps.engine)).listApps(deps.config.QUEUE_PREFIX);
   const previews = new Map<string, { repository: string; environment: string; installationId: number }>();
-  for (const c of containers) {
-    const environment = c.labels[LABEL.environment] ?? '';
-    const repository = c.labels[LABEL.repository] ?? '';
-    const installationId = Number(c.labels[LABEL.installation]);
+  for (const labels of apps) {
+    const environment = labels[LABEL.environment] ?? '';
+    const repository = labels[LABEL.repository] ?? '';
+    const installationId = Number(labels[LABEL.installation]);
     if (/^pr-\d+$/.test(environment) && repository.includes('/') && installationId > 0) {
       previews.set(`${repository}@${environment}`, { repository, environment, installationId });
     }

@@ -1,3 +1,5 @@
+import type { DockerEngine } from '../docker/engine.js';
+import { LABEL, ownedFilters } from '../docker/labels.js';
 import { runStep, type RunInput, type RunResult } from './run-step.js';
 
 /**
@@ -10,10 +12,15 @@ export interface Runtime {
   run(input: RunInput): Promise<RunResult>;
   /** Removes what serves the environment beyond its containers (Swarm: its services); resolves with their names. */
   removeEnvironment(target: { instance: string; repository: string; environment: string }): Promise<string[]>;
+  /** The labels of everything serving an app now (containers, or services): what the preview reconciler checks. */
+  listApps(instance: string): Promise<Record<string, string>[]>;
 }
 
 /** One Docker host: a container per environment, swapped by runStep; a teardown removes the containers itself. */
-export const containerRuntime: Runtime = {
-  run: runStep,
-  removeEnvironment: async () => [],
-};
+export function containerRuntime(engine: DockerEngine): Runtime {
+  return {
+    run: runStep,
+    removeEnvironment: async () => [],
+    listApps: async (instance) => (await engine.listContainers(ownedFilters(instance, { [LABEL.role]: 'app' }))).map((c) => c.labels),
+  };
+}
