@@ -37,6 +37,7 @@ export function reportToGitHub(reporter: Reporter, opts: GitHubProgressOptions):
       announced.catch(() => undefined); // awaited by the events that need it; this only defers the rejection
       return;
     }
+    if (event.type === 'live') reporter.markServing();
     if (event.type === 'live' || event.type === 'retrying') return void (await announced);
     if (event.type !== 'finished') return;
     const title = event.title ?? event.outcome;

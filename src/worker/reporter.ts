@@ -28,6 +28,10 @@ export class Reporter {
   deploymentId?: number;
   checkRunId?: number;
   private readonly logUrl?: string;
+  /** The deploy serves: progress reports still waiting for their turn are moot (see markServing). */
+  private serving = false;
+  /** The Deployment's creation was one of them: the conclusion creates it, after the check run. */
+  private deploymentDeferred = false;
 
   constructor(
     private readonly octokit: GitHubClient,
@@ -61,22 +65,45 @@ export class Reporter {
   }
 
   /**
+   * The deploy is live. GitHub takes a write a second, so a fast deploy is live before its progress
+   * reports have had their turns; those still waiting are dropped (a Deployment's creation moves to
+   * the conclusion, after the check run), so the check turns green next instead of after them.
+   */
+  markServing(): void {
+    this.serving = true;
+  }
+
+  /**
    * Check in progress, a Deployment in progress, and the PR comment saying so, in that order;
-   * stops at the first report the job is no longer current for. True when all were sent.
+   * stops at the first report the job is no longer current for. True when all were sent (or
+   * dropped because the deploy serves already).
    */
   async start(deploymentId?: number): Promise<boolean> {
     const reports = [
       async () => startCheck(this.octokit, { ...this.repoRef, checkRunId: await this.ensureCheck(), detailsUrl: this.logUrl }),
       async () => {
-        this.deploymentId =
-          deploymentId ??
-          (await createDeployment(this.octokit, { ...this.repoRef, sha: this.data.sha, environment: this.data.environment, description: this.data.rollback ? `Rollback to ${this.data.sha.slice(0, 12)}` : `helvetia deploy of ${this.data.sha.slice(0, 12)}` }));
+        this.deploymentId = deploymentId ?? (await this.createDeployment());
       },
       () => this.deploymentStatus('in_progress', this.data.rollback ? 'Rolling back' : 'Building'),
       () => this.comment({ state: 'building', sha: this.data.sha, logUrl: this.logUrl }),
     ];
-    for (const report of reports) if (!(await this.progress(report))) return false;
+    for (const [index, report] of reports.entries()) {
+      const sent = await this.progress(async () => {
+        if (!this.serving) return report();
+        // Decided at the report's turn: the deploy went live while it waited.
+        if (index === 1) {
+          if (deploymentId !== undefined) this.deploymentId = deploymentId;
+          else this.deploymentDeferred = true;
+        }
+      });
+      if (!sent) return false;
+    }
     return true;
+  }
+
+  private createDeployment(): Promise<number> {
+    const description = this.data.rollback ? `Rollback to ${this.data.sha.slice(0, 12)}` : `helvetia deploy of ${this.data.sha.slice(0, 12)}`;
+    return createDeployment(this.octokit, { ...this.repoRef, sha: this.data.sha, environment: this.data.environment, description });
   }
 
   async deploymentStatus(state: 'in_progress' | 'success' | 'failure' | 'inactive', description: string, environmentUrl?: string): Promise<void> {
@@ -110,6 +137,7 @@ export class Reporter {
       await this.state.untrackCheck(this.jobId);
     }
     const state = conclusion === 'success' ? 'success' : conclusion === 'cancelled' || conclusion === 'neutral' ? 'inactive' : 'failure';
+    if (this.deploymentDeferred && this.deploymentId === undefined) this.deploymentId = await this.createDeployment();
     await this.deploymentStatus(state, title, environmentUrl);
   }
 }

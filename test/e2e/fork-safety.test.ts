@@ -80,7 +80,7 @@ describe('fork code never reaches production, end to end (app, worker and proxy 
     expect((await send('check_run', checkRunEvent('requested_action', { id: held.id, sha }, 'maintainer', 'approve'))).status).toBe(200);
     await concluded(sha, 'success');
     expect(await serve(`pr-10--${REPO}--${OWNER}`)).toBe('fork ten');
-    expect(github.deployments.filter((x) => x.sha === sha).map((x) => x.environment)).toEqual(['pr-10']);
+    await expect.poll(() => github.deployments.filter((x) => x.sha === sha).map((x) => x.environment), { timeout: 10_000 }).toEqual(['pr-10']);
     await neverProduction(sha);
     expect((await containers('production')).map((c) => c.Id)).toEqual(productionBefore);
     expect(await serve(`${REPO}--${OWNER}`)).toBe('production v1');
@@ -105,7 +105,7 @@ describe('fork code never reaches production, end to end (app, worker and proxy 
     const [before] = await containers('production');
     expect((await send('check_run', checkRunEvent('rerequested', { id: check.id, sha: productionSha }, 'maintainer'))).status).toBe(200);
     await expect.poll(() => conclusions(productionSha).filter((c) => c === 'success').length, { timeout: 90_000, interval: 250 }).toBe(2);
-    expect(github.deployments.filter((x) => x.environment === 'production')).toHaveLength(deploymentsBefore + 1);
+    await expect.poll(() => github.deployments.filter((x) => x.environment === 'production').length, { timeout: 10_000 }).toBe(deploymentsBefore + 1);
     // The replaced container is retired after GitHub hears of the success.
     await expect.poll(async () => (await containers('production')).map((c) => c.Id), { timeout: 30_000 }).not.toContain(before!.Id);
     expect((await containers('production')).map((c) => c.Labels['cloud.helvetia.sha'])).toEqual([productionSha]);
@@ -123,6 +123,8 @@ describe('fork code never reaches production, end to end (app, worker and proxy 
     const held = await openFork(15, sha, 'fork fourteen');
     expect((await send('check_run', checkRunEvent('requested_action', { id: held.id, sha }, 'maintainer', 'approve'))).status).toBe(200);
     const deployed = await concluded(sha, 'success');
+    // Its Deployment may follow the check run (made at the conclusion): count from when it exists.
+    await expect.poll(() => github.deployments.filter((x) => x.sha === sha).length, { timeout: 10_000 }).toBe(1);
     const previewBefore = (await containers('pr-15')).map((c) => c.Id);
     const deploymentsBefore = github.deployments.length;
     expect((await send('check_run', checkRunEvent('requested_action', { id: deployed.id, sha }, 'maintainer', 'rollback'))).status).toBe(200);

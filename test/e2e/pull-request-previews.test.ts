@@ -39,8 +39,9 @@ describe('pull request previews, end to end (app and worker processes, real Redi
     expect(check.conclusion, check.output?.summary).toBe('success');
     expect(check.actions.map((a: any) => a.identifier)).toEqual(['redeploy', 'destroy']);
     expect(await serve(1)).toBe('preview one');
-    const deployment = github.find('POST', /\/deployments$/).at(-1)!.body;
-    expect(deployment).toMatchObject({ ref: sha, environment: 'pr-1', transient_environment: true, production_environment: false });
+    // A fast deploy's Deployment may follow its check run (made at the conclusion): wait for it.
+    await expect.poll(() => github.find('POST', /\/deployments$/).map((c) => c.body).find((b) => b.ref === sha), { timeout: 10_000 })
+      .toMatchObject({ ref: sha, environment: 'pr-1', transient_environment: true, production_environment: false });
     await expect.poll(() => github.commentsOn(FULL, 1).at(-1), { timeout: 15_000 }).toContain(`http://pr-1--${REPO}--${OWNER}.preview.test`);
     const comments = github.commentsOn(FULL, 1);
     expect(comments).toHaveLength(1);
@@ -95,7 +96,7 @@ describe('pull request previews, end to end (app and worker processes, real Redi
     expect(github.commentsOn(FULL, 1)[0]).toContain('✅ deployed');
     expect(github.commentsOn(FULL, 1)[0]).toContain(last.slice(0, 12));
     // Nor did one create a Deployment: only the live commit's exists among the burst's.
-    expect(github.deployments.filter((d) => shas.includes(d.sha)).map((d) => d.sha)).toEqual([last]);
+    await expect.poll(() => github.deployments.filter((d) => shas.includes(d.sha)).map((d) => d.sha), { timeout: 10_000 }).toEqual([last]);
     // The reconciler ran meanwhile (every 5 s here) without deleting the burst's job history: a
     // redelivery of the first push is still a duplicate, not a new deploy of an old commit.
     const first = deliveries[0]!;

@@ -94,13 +94,15 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
 
     const created = github.find('POST', /\/check-runs$/);
     expect(created.at(-1)!.body).toMatchObject({ name: 'helvetia/deploy', head_sha: v1, status: 'queued' });
+    // A progress report still waiting for its turn when the deploy went live is dropped: the
+    // check goes queued → (in progress) → completed, and nothing follows the completion.
     const updates = github.find('PATCH', /\/check-runs\/\d+$/).map((c) => c.body.status);
-    expect(updates).toEqual(['in_progress', 'completed']);
+    expect(['in_progress,completed', 'completed']).toContain(updates.join(','));
     expect(check.output.summary).toContain(v1);
     expect(check.output.summary).toContain(`http://${alias}.preview.test`);
     const deployment = github.find('POST', /\/deployments$/).at(-1)!.body;
     expect(deployment).toMatchObject({ ref: v1, environment: 'production', production_environment: true });
-    expect(deployStatuses().map((s) => s.state)).toEqual(['in_progress', 'success']);
+    expect(['in_progress,success', 'success']).toContain(deployStatuses().map((s) => s.state).join(','));
     expect(deployStatuses().at(-1)!.environment_url).toBe(`http://${alias}.preview.test`);
 
     // The check run and the deployment link to the signed build log served by the app.

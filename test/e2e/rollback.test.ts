@@ -83,8 +83,9 @@ describe('instant rollback: kept images, swapped in without a build (app, worker
     expect(check.state.output.summary).toContain('(kept, no build)');
     expect(await serve()).toBe('version 2');
     expect(tarballsOf(target.sha)).toHaveLength(1);
-    const deployment = github.find('POST', new RegExp(`/repos/${FULL}/deployments$`)).filter((c) => c.body.ref === target.sha).at(-1)!;
-    expect(deployment.body.description).toBe(`Rollback to ${target.sha.slice(0, 12)}`);
+    // A rollback is live before its progress reports' turns: its Deployment is made right after the check completes.
+    const deployment = () => github.find('POST', new RegExp(`/repos/${FULL}/deployments$`)).filter((c) => c.body.ref === target.sha).at(-1)!;
+    await expect.poll(() => deployment().body.description, { timeout: 10_000 }).toBe(`Rollback to ${target.sha.slice(0, 12)}`);
     await expect.poll(async () => (await history.list(FULL, 'production'))[0]?.outcome, { timeout: 10_000 }).toBe('success');
     const [latest] = await history.list(FULL, 'production');
     expect(latest).toMatchObject({ sha: target.sha, rollback: true, trigger: 'rollback by @maintainer', outcome: 'success', image: image(target.sha) });

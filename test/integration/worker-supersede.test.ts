@@ -26,7 +26,8 @@ describe('a deploy superseded before GitHub heard of it (real Redis, dockerd, wo
     expect(more).toEqual([]);
     expect(check!.writes.map((w) => w.method)).toEqual(['POST']);
     expect(check!.state).toMatchObject({ status: 'completed', conclusion: 'cancelled', external_id: jobId, output: { title: `Superseded by ${latest.slice(0, 7)}` } });
-    // The live commit's check run went through queued → in progress → completed as usual.
-    expect(h.github.checkRuns({ sha: latest })[0]!.writes.map((w) => w.body.status)).toEqual(['queued', 'in_progress', 'completed']);
+    // The live commit's check run went through queued → (in progress, unless it was live before
+    // that report's turn) → completed as usual.
+    expect(['queued,in_progress,completed', 'queued,completed']).toContain(h.github.checkRuns({ sha: latest })[0]!.writes.map((w) => w.body.status).join(','));
   });
 });

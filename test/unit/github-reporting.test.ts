@@ -40,6 +40,30 @@ describe('GitHub reporting (nock)', () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it('a deploy live before its progress reports had their turns drops them: the check completes next, then the Deployment is made', async () => {
+    const state = { untrackCheck: async () => undefined, checks: {} };
+    const order: string[] = [];
+    const scope = nock(API)
+      .post('/app/installations/9/access_tokens').reply(201, { token: 'ghs_x', expires_at: new Date(Date.now() + 3600e3).toISOString() })
+      .patch('/repos/o/r/check-runs/77', (b) => b.status === 'in_progress').reply(200, () => (order.push('check in_progress'), {}))
+      .patch('/repos/o/r/check-runs/77', (b) => b.status === 'completed' && b.conclusion === 'success').reply(200, () => (order.push('check completed'), {}))
+      .post('/repos/o/r/deployments', (b) => b.ref === 'abc' && b.environment === 'production').reply(201, () => (order.push('deployment'), { id: 5 }))
+      .post('/repos/o/r/deployments/5/statuses', (b) => b.state === 'success').reply(201, () => (order.push('status success'), {}));
+    const { octokit } = await app().installation(9);
+    const data = { deliveryId: 'd', installationId: 9, owner: 'o', repo: 'r', repository: 'o/r', environment: 'production', sha: 'abc', ref: 'refs/heads/main', enqueuedAt: 0 };
+    let turns = 0;
+    const reporter: Reporter = new Reporter(octokit, data, 'job-3', state as never, {
+      checkRunId: 77,
+      // The deploy goes live while the second report (the Deployment) waits for its turn.
+      progress: { turn: async (fn) => (++turns === 2 && reporter.markServing(), fn()), current: async () => true },
+    });
+    expect(await reporter.start()).toBe(true);
+    await reporter.conclude('success', 'Deployed', 'sum', 'http://x');
+    expect(order).toEqual(['check in_progress', 'check completed', 'deployment', 'status success']);
+    expect(reporter.deploymentId).toBe(5);
+    expect(scope.isDone()).toBe(true);
+  });
+
   it('a job with no check run yet concludes in one write: the check run created completed', async () => {
     const state = {
       untracked: [] as string[],
