@@ -194,7 +194,6 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
         logger.warn({ err }, 'could not keep the image for rollback');
         log.step(`the image is not kept for rollback: ${log.redact(String(err))}`);
       });
-      if (change) await handOff(() => updateRollbackButtons(octokit, data, change));
       const title = `${data.rollback ? 'Rolled back' : 'Deployed'} to ${url}`;
       const rows: [string, string][] = [
         ['Commit', `\`${data.sha}\``], ...(data.reason ? [['Why', data.reason] as [string, string]] : []), ...(gate.approvedBy ? [['Approved by', `@${gate.approvedBy}`] as [string, string]] : []),
@@ -205,6 +204,8 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
         type: 'finished', outcome: 'success', title, url, image, buildMs, healthMs, servingMs: servedAt - data.enqueuedAt,
         details: { rows, notes: logUrl ? [`[Build log](${logUrl})`] : [] }, ...(ready.services.length ? { services: servicesRow(ready.services)[1] } : {}),
       });
+      // The other check runs' "Roll back" buttons change after this one's conclusion: it goes first.
+      if (change) await handOff(() => updateRollbackButtons(octokit, data, change));
     } finally {
       // The previous containers left the network already; they go once GitHub has the news.
       await retire(spare).catch((err: unknown) => {
