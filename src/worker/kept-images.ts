@@ -32,11 +32,23 @@ export async function keepDeployedImage(
 }
 
 /**
- * Production check runs offer "Roll back" exactly while their image is kept: the deploy just
- * replaced gains the button, those whose image went lose it.
+ * Production check runs offer "Roll back" exactly while their image is kept behind the live one:
+ * the deploy just replaced gains the button, those whose image went lose it. Each check's buttons
+ * follow the kept images as they are when the update is sent, not when it was queued: these
+ * updates run off the job's slot, and a later deploy's may overtake an earlier one's.
  */
-export async function updateRollbackButtons(octokit: Parameters<typeof setCheckActions>[0], data: DeployJobData, change: { previous?: number; dropped: number[] }): Promise<void> {
+export async function updateRollbackButtons(
+  github: { octokit: Parameters<typeof setCheckActions>[0]; turn: <T>(fn: () => Promise<T>) => Promise<T> },
+  history: Pick<NonNullable<WorkerDeps['history']>, 'kept'>,
+  data: DeployJobData,
+  change: { previous?: number; dropped: number[] },
+): Promise<void> {
   const repo = { owner: data.owner, repo: data.repo };
-  if (change.previous !== undefined) await setCheckActions(octokit, { ...repo, checkRunId: change.previous, actions: [ACTIONS.redeploy, ACTIONS.rollback] });
-  for (const checkRunId of change.dropped) await setCheckActions(octokit, { ...repo, checkRunId, actions: [ACTIONS.redeploy] });
+  for (const checkRunId of [...(change.previous === undefined ? [] : [change.previous]), ...change.dropped]) {
+    // Read at the write's own turn, so whichever update goes out last sets what is true then.
+    await github.turn(async () => {
+      const offering = new Set((await history.kept(data.repository, data.environment)).slice(1).map((k) => k.checkRunId));
+      await setCheckActions(github.octokit, { ...repo, checkRunId, actions: offering.has(checkRunId) ? [ACTIONS.redeploy, ACTIONS.rollback] : [ACTIONS.redeploy] });
+    });
+  }
 }

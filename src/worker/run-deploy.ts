@@ -205,7 +205,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
         details: { rows, notes: logUrl ? [`[Build log](${logUrl})`] : [] }, ...(ready.services.length ? { services: servicesRow(ready.services)[1] } : {}),
       });
       // The other check runs' "Roll back" buttons change after this one's conclusion: it goes first.
-      if (change) await handOff(() => updateRollbackButtons(octokit, data, change));
+      if (change && deps.history) await handOff(() => updateRollbackButtons({ octokit, turn }, deps.history!, data, change));
     } finally {
       // The previous containers left the network already; they go once GitHub has the news.
       await retire(spare).catch((err: unknown) => {
