@@ -35,33 +35,41 @@ current() {
   [ "$(docker image inspect -f '{{ index .Config.Labels "helvetia.service-image.version" }}' "$1" 2>/dev/null)" = "$VERSION" ] && [ "${FORCE:-0}" != 1 ]
 }
 
-build_redis() {
-  local image=helvetia-redis:7
-  if current "$image"; then echo "$image already present"; return; fi
-  command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install -y redis-server)" >&2; exit 1; }
-  local rootfs; rootfs="$(mktemp -d)"
-  base_rootfs "$rootfs"
-  copy_with_libs "$rootfs" "$(command -v redis-server)"
-  chown 999:999 "$rootfs/data"
-  tar -C "$rootfs" -c . | docker import \
-    -c 'ENV PATH=/usr/bin:/bin' -c 'USER 999:999' -c 'WORKDIR /data' -c 'EXPOSE 6379' \
-    -c "LABEL helvetia.service-image.version=$VERSION" \
-    -c 'CMD ["redis-server", "--protected-mode", "no", "--dir", "/data", "--appendonly", "yes"]' - "$image" >/dev/null
-  rm -rf "$rootfs"
+# Sets ROOTFS to a fresh rootfs with busybox and `binary` (from Debian package `package`) with its
+# libraries; fails (nothing to build) when `image` is current.
+prepare_rootfs() {
+  local image="$1" binary="$2" package="$3"
+  if current "$image"; then echo "$image already present"; return 1; fi
+  command -v "$binary" >/dev/null || { echo "$binary is not installed (apt-get install -y $package)" >&2; exit 1; }
+  ROOTFS="$(mktemp -d)"
+  base_rootfs "$ROOTFS"
+  copy_with_libs "$ROOTFS" "$(command -v "$binary")"
+}
+
+# Imports ROOTFS as `image` running as the unprivileged user, with the version label and the
+# remaining `-c` changes given, then removes ROOTFS.
+import_rootfs() {
+  local image="$1"; shift
+  tar -C "$ROOTFS" -c . | docker import \
+    -c 'ENV PATH=/usr/bin:/bin' -c 'USER 999:999' "$@" \
+    -c "LABEL helvetia.service-image.version=$VERSION" - "$image" >/dev/null
+  rm -rf "$ROOTFS"
   echo "built $image"
 }
 
+build_redis() {
+  prepare_rootfs helvetia-redis:7 redis-server redis-server || return 0
+  chown 999:999 "$ROOTFS/data"
+  import_rootfs helvetia-redis:7 -c 'WORKDIR /data' -c 'EXPOSE 6379' \
+    -c 'CMD ["redis-server", "--protected-mode", "no", "--dir", "/data", "--appendonly", "yes"]'
+}
+
 build_registry() {
-  local image=helvetia-registry:2
-  if current "$image"; then echo "$image already present"; return; fi
-  command -v docker-registry >/dev/null || { echo "docker-registry is not installed (apt-get install -y docker-registry)" >&2; exit 1; }
-  local rootfs; rootfs="$(mktemp -d)"
-  base_rootfs "$rootfs"
-  copy_with_libs "$rootfs" "$(command -v docker-registry)"
+  prepare_rootfs helvetia-registry:2 docker-registry docker-registry || return 0
   # Our own config, not Debian's (that one wants an htpasswd file): no auth and no TLS, because
   # only test clusters on a private bridge use it (their dockerds list it as --insecure-registry).
-  mkdir -p "$rootfs/etc/docker/registry" "$rootfs/var/lib/registry"
-  cat > "$rootfs/etc/docker/registry/config.yml" <<'YAML'
+  mkdir -p "$ROOTFS/etc/docker/registry" "$ROOTFS/var/lib/registry"
+  cat > "$ROOTFS/etc/docker/registry/config.yml" <<'YAML'
 version: 0.1
 log:
   level: warn
@@ -73,13 +81,8 @@ storage:
 http:
   addr: :5000
 YAML
-  chown 999:999 "$rootfs/var/lib/registry"
-  tar -C "$rootfs" -c . | docker import \
-    -c 'ENV PATH=/usr/bin:/bin' -c 'USER 999:999' -c 'EXPOSE 5000' \
-    -c "LABEL helvetia.service-image.version=$VERSION" \
-    -c 'CMD ["docker-registry", "serve", "/etc/docker/registry/config.yml"]' - "$image" >/dev/null
-  rm -rf "$rootfs"
-  echo "built $image"
+  chown 999:999 "$ROOTFS/var/lib/registry"
+  import_rootfs helvetia-registry:2 -c 'EXPOSE 5000' -c 'CMD ["docker-registry", "serve", "/etc/docker/registry/config.yml"]'
 }
 
 build_redis

@@ -2,8 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import { enqueueEnvironmentAction, ENVIRONMENT_ACTIONS, type EnvironmentAction } from './actions.js';
 import { currentSession, layoutUser, resolveRepository, sendNotFound, type DashboardContext, type SignedIn } from './context.js';
 import { environmentExists, environmentHistory, environmentRows } from './environment-data.js';
-import { allows, currentLevel, REQUIRED_LEVEL } from './permissions.js';
-import { formBody, requireSessionAndCsrf, signedInOf } from './post-guard.js';
+import { currentLevel, REQUIRED_LEVEL } from './permissions.js';
+import { formBody, permitted, requireSessionAndCsrf, signedInOf } from './post-guard.js';
 import { environmentPath } from './views/html.js';
 import { renderEnvironmentsPage } from './views/environments-page.js';
 import { renderHistoryPage } from './views/history-page.js';
@@ -63,12 +63,7 @@ export function repoRoutes(ctx: DashboardContext): Router {
     const body = req.body as Record<string, unknown>;
     const action = String(body.action ?? '') as EnvironmentAction;
     if (!ENVIRONMENT_ACTIONS.includes(action)) return void res.status(400).type('text').send('unknown action');
-    // Asked now, with the user's token: a permission taken away after the page loaded counts.
-    const level = await currentLevel(signedIn.user, repository);
-    if (!allows(level, REQUIRED_LEVEL[action])) {
-      ctx.logger.warn({ login: signedIn.session.login, repository: repository.fullName, environment, action, level: level ?? 'none' }, 'dashboard action refused: permission');
-      return void res.status(403).type('text').send(`${action} needs ${REQUIRED_LEVEL[action]} access to ${repository.fullName}`);
-    }
+    if (!(await permitted(ctx, res, signedIn, repository, REQUIRED_LEVEL[action], action, { environment, action }))) return;
     const result = await enqueueEnvironmentAction(
       { queue: ctx.queue, data: ctx.data },
       { repository, environment, action, sha: String(body.sha ?? ''), actor: signedIn.session.login },

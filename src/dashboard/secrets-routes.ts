@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Router } from 'express';
 import { SCOPES, SECRET_NAME, type SecretScope } from '../secrets/sealed-format.js';
 import { currentSession, layoutUser, resolveRepository, type DashboardContext } from './context.js';
-import { allows, currentLevel } from './permissions.js';
-import { formBody, requireSessionAndCsrf, signedInOf } from './post-guard.js';
+import { currentLevel } from './permissions.js';
+import { formBody, permitted, requireSessionAndCsrf, signedInOf } from './post-guard.js';
 import { repoPath } from './views/html.js';
 import { renderSecretsPage } from './views/secrets-page.js';
 
@@ -33,11 +33,7 @@ export function secretsRoutes(ctx: DashboardContext): Router {
     const signedIn = signedInOf(res);
     const repository = await resolveRepository(signedIn, req, res);
     if (!repository) return;
-    const level = await currentLevel(signedIn.user, repository);
-    if (!allows(level, 'admin')) {
-      ctx.logger.warn({ login: signedIn.session.login, repository: repository.fullName, level: level ?? 'none' }, 'dashboard secret change refused: permission');
-      return void res.status(403).type('text').send(`secrets need admin access to ${repository.fullName}`);
-    }
+    if (!(await permitted(ctx, res, signedIn, repository, 'admin', 'secret change'))) return;
     if (!ctx.secrets) return void res.status(409).type('text').send('this server has no secret store (SEAL_PRIVATE_KEY)');
     const body = req.body as Record<string, unknown>;
     const op = String(body.op ?? '');
@@ -62,11 +58,7 @@ export function secretsRoutes(ctx: DashboardContext): Router {
     const signedIn = signedInOf(res);
     const repository = await resolveRepository(signedIn, req, res);
     if (!repository) return;
-    const level = await currentLevel(signedIn.user, repository);
-    if (!allows(level, 'write')) {
-      ctx.logger.warn({ login: signedIn.session.login, repository: repository.fullName, level: level ?? 'none' }, 'dashboard redeploy refused: permission');
-      return void res.status(403).type('text').send(`redeploy needs write access to ${repository.fullName}`);
-    }
+    if (!(await permitted(ctx, res, signedIn, repository, 'write', 'redeploy'))) return;
     const scope = String((req.body as Record<string, unknown>).scope ?? '') as SecretScope;
     if (!SCOPES.includes(scope)) return void res.status(400).type('text').send('give a scope: production or previews');
     const { jobId } = await ctx.queue.enqueueCommand({

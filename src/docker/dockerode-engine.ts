@@ -2,9 +2,8 @@ import { usageFromStats, type ContainerUsage } from './container-stats.js';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { buildImage } from './dockerode-build.js';
-import { asDockerUnavailable, type BuildRequest, type ContainerState, type ContainerSummary, type DockerEngine } from './engine.js';
+import { asDockerUnavailable, notFound, type BuildRequest, type ContainerState, type ContainerSummary, type DockerEngine } from './engine.js';
 
-const notFound = (error: unknown): boolean => (error as { statusCode?: number }).statusCode === 404;
 /** 409 "removal of container ... is already in progress": someone else is removing it already. */
 const beingRemoved = (error: unknown): boolean =>
   (error as { statusCode?: number }).statusCode === 409 && /already in progress/i.test(String((error as Error).message));

@@ -62,6 +62,9 @@ export class DockerUnavailableError extends Error {
   override readonly name = 'DockerUnavailableError';
 }
 
+/** dockerd (or the proxy) answered 404: the object is not there. */
+export const notFound = (error: unknown): boolean => (error as { statusCode?: number }).statusCode === 404;
+
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 /**

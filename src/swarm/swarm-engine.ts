@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { asDockerUnavailable } from '../docker/engine.js';
+import { asDockerUnavailable, notFound } from '../docker/engine.js';
 
 /** A service as the worker needs it: identity, spec version (for updates), the rolling update's state. */
 export interface ServiceState {
@@ -51,7 +51,6 @@ export function registryAuth(config: { REGISTRY_URL?: string; REGISTRY_USERNAME?
   return { serveraddress: config.REGISTRY_URL ?? '', ...(config.REGISTRY_USERNAME ? { username: config.REGISTRY_USERNAME, password: config.REGISTRY_PASSWORD ?? '' } : {}) };
 }
 
-const notFound = (error: unknown): boolean => (error as { statusCode?: number }).statusCode === 404;
 
 function toService(info: Docker.Service): ServiceState {
   const spec = info.Spec as { Name: string; Labels?: Record<string, string>; TaskTemplate?: { ContainerSpec?: { Image?: string } }; Mode?: { Replicated?: { Replicas?: number } } };

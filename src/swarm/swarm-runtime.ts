@@ -14,6 +14,6 @@ export function swarmRuntime(swarm: SwarmEngine, registry: string): Runtime {
       for (const service of services) if (await swarm.removeService(service.id)) removed.push(service.name);
       return removed;
     },
-    listApps: async (instance) => (await swarm.listServices(ownedFilters(instance, { [LABEL.role]: 'app' }))).map((s) => s.labels),
+    listApps: async (instance, extra = {}) => (await swarm.listServices(ownedFilters(instance, { ...extra, [LABEL.role]: 'app' }))).map((s) => s.labels),
   };
 }

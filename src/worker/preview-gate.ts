@@ -1,7 +1,7 @@
 import type { Config } from '../config/load-config.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { LABEL } from '../docker/labels.js';
-import { containerRuntime, type Runtime } from './runtime.js';
+import { runtimeOf, type Runtime } from './runtime.js';
 import type { DeployJobData } from '../queue/job-types.js';
 import type { DeployState } from './deploy-state.js';
 import { FORK_HOLD_TITLE, forkHoldReason } from './run-fork-hold.js';
@@ -25,7 +25,7 @@ export async function previewGate(data: DeployJobData, deps: { config: Config; e
     return { proceed: true, approvedBy };
   }
   // Containers on this host, or Swarm services on any node (DEPLOY_BACKEND).
-  const apps = (await (deps.runtime ?? containerRuntime(deps.engine)).listApps(deps.config.QUEUE_PREFIX)).filter((labels) => labels[LABEL.repository] === data.repository);
+  const apps = await runtimeOf(deps).listApps(deps.config.QUEUE_PREFIX, { [LABEL.repository]: data.repository });
   const others = new Set(apps.map((labels) => labels[LABEL.environment]).filter((e) => e?.startsWith('pr-') && e !== data.environment));
   if (others.size >= deps.config.PREVIEW_MAX_PER_REPO) {
     return {

@@ -1,5 +1,5 @@
 import { LABEL } from '../docker/labels.js';
-import { containerRuntime } from './runtime.js';
+import { runtimeOf } from './runtime.js';
 import type { DeployQueue } from '../queue/deploy-queue.js';
 import type { WorkerDeps } from './run-deploy.js';
 
@@ -15,7 +15,7 @@ export interface PreviewReport {
  */
 export async function reconcilePreviews(deps: WorkerDeps, queue: DeployQueue, now = Date.now()): Promise<PreviewReport> {
   // What serves each app: containers on this host, or Swarm services on any node (DEPLOY_BACKEND).
-  const apps = await (deps.runtime ?? containerRuntime(deps.engine)).listApps(deps.config.QUEUE_PREFIX);
+  const apps = await runtimeOf(deps).listApps(deps.config.QUEUE_PREFIX);
   const previews = new Map<string, { repository: string; environment: string; installationId: number }>();
   for (const labels of apps) {
     const environment = labels[LABEL.environment] ?? '';

@@ -15,7 +15,7 @@ import { DeployLog, type LogSink } from './deploy-log.js';
 import type { DeployState } from './deploy-state.js';
 import { previewGate } from './preview-gate.js';
 import { Reporter } from './reporter.js';
-import { containerRuntime, type Runtime } from './runtime.js';
+import { runtimeOf, type Runtime } from './runtime.js';
 import { environmentStep } from './environment-step.js';
 import type { ServiceState } from '../services/ensure-services.js';
 import { JobProgress, type DeployEvents } from './deploy-events.js';
@@ -182,7 +182,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
       identity, repositoryId, image, repoConfig, secretEnv: secrets.env, store: deps.secrets?.store, state: deps.state, engine: deps.engine, config: deps.config, log, signal: cancel.signal,
     });
     await assertLatest();
-    const { containerId, healthMs, retire } = await (deps.runtime ?? containerRuntime(deps.engine)).run({ identity, image, hostname, repoConfig, env: ready.env, environmentNetwork: ready.network, volumes: ready.appVolumes, engine: deps.engine, state: deps.state, config: deps.config, log, signal: cancel.signal, assertLatest });
+    const { containerId, healthMs, retire } = await runtimeOf(deps).run({ identity, image, hostname, repoConfig, env: ready.env, environmentNetwork: ready.network, volumes: ready.appVolumes, engine: deps.engine, state: deps.state, config: deps.config, log, signal: cancel.signal, assertLatest });
     const servedAt = Date.now();
     log.step(`live at ${url}`);
     await log.flush();

@@ -12,8 +12,8 @@ export interface Runtime {
   run(input: RunInput): Promise<RunResult>;
   /** Removes what serves the environment beyond its containers (Swarm: its services); resolves with their names. */
   removeEnvironment(target: { instance: string; repository: string; environment: string }): Promise<string[]>;
-  /** The labels of everything serving an app now (containers, or services): what the preview reconciler checks. */
-  listApps(instance: string): Promise<Record<string, string>[]>;
+  /** The labels of everything serving an app now (containers, or services), narrowed by `extra` labels: the preview reconciler and cap. */
+  listApps(instance: string, extra?: Record<string, string>): Promise<Record<string, string>[]>;
 }
 
 /** One Docker host: a container per environment, swapped by runStep; a teardown removes the containers itself. */
@@ -21,6 +21,9 @@ export function containerRuntime(engine: DockerEngine): Runtime {
   return {
     run: runStep,
     removeEnvironment: async () => [],
-    listApps: async (instance) => (await engine.listContainers(ownedFilters(instance, { [LABEL.role]: 'app' }))).map((c) => c.labels),
+    listApps: async (instance, extra = {}) => (await engine.listContainers(ownedFilters(instance, { ...extra, [LABEL.role]: 'app' }))).map((c) => c.labels),
   };
 }
+
+/** The runtime the deps were given (DEPLOY_BACKEND), else containers on their engine's host. */
+export const runtimeOf = (deps: { runtime?: Runtime; engine: DockerEngine }): Runtime => deps.runtime ?? containerRuntime(deps.engine);

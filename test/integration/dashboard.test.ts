@@ -25,6 +25,20 @@ const REPO = 'acme/shop';
  * The dashboard's routes in an express server against the GitHub double (OAuth and user-token
  * API over HTTP) and real Redis; commands land in a recording queue.
  */
+/** Reads an SSE answer as text; `until` resolves once the text so far matches, and throws when the stream ends. */
+function streamReader(answer: Response) {
+  const reader = answer.body!.getReader();
+  let text = '';
+  const until = async (pattern: RegExp) => {
+    while (!pattern.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended: ${text}`);
+      text += Buffer.from(value).toString();
+    }
+  };
+  return { until, text: () => text };
+}
+
 describe('dashboard: sign-in, sessions, CSRF, permissions at action time (GitHub double, real Redis)', () => {
   const github = new GitHubDouble();
   const redis = new Redis(REDIS_URL);
@@ -326,15 +340,7 @@ describe('dashboard: sign-in, sessions, CSRF, permissions at action time (GitHub
     const client = await signedIn('rita');
     const controller = new AbortController();
     const answer = await client.request('/repos/acme/shop/events', { signal: controller.signal });
-    const reader = answer.body!.getReader();
-    let text = '';
-    const until = async (pattern: RegExp) => {
-      while (!pattern.test(text)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`stream ended: ${text}`);
-        text += Buffer.from(value).toString();
-      }
-    };
+    const { until } = streamReader(answer);
     try {
       await until(/: heartbeat/);
       github.users.grant('rita', REPO, 'none');
@@ -352,21 +358,14 @@ describe('dashboard: sign-in, sessions, CSRF, permissions at action time (GitHub
     const answer = await client.request('/repos/acme/shop/events', { signal: controller.signal });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toContain('text/event-stream');
-    const reader = answer.body!.getReader();
-    let text = '';
-    const until = async (pattern: RegExp) => {
-      while (!pattern.test(text)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`stream ended: ${text}`);
-        text += Buffer.from(value).toString();
-      }
-    };
+    const stream = streamReader(answer);
+    const until = stream.until;
     try {
       await until(/: subscribed/);
       await history.record(record({ jobId: 'other', repository: 'acme/secret-plans', sha: 'd'.repeat(40) }));
       await history.record(record({ jobId: 'fresh', environment: 'pr-9', sha: 'e'.repeat(40), trigger: 'pull_request' }));
       await until(/event: record\ndata: .*"fresh"/);
-      expect(text).not.toContain('secret-plans');
+      expect(stream.text()).not.toContain('secret-plans');
       // Signed out: the stream ends at the next heartbeat.
       await client.post('/auth/logout', { _csrf: DashboardClient.csrfOf(await (await client.get('/')).text()) });
       const deadline = new Promise((_, reject) => setTimeout(() => reject(new Error('still streaming after sign-out')), 5000));
