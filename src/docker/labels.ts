@@ -31,7 +31,7 @@ export function ownedFilters(instance: string, extra: Record<string, string> = {
 }
 
 /** Ownership and identity labels (no routing): images, app containers, probes, services and one-off tasks. */
-export function ownershipLabels(id: DeploymentIdentity, role: 'app' | 'probe' | 'image' | 'service' | 'task'): Record<string, string> {
+export function ownershipLabels(id: DeploymentIdentity, role: 'app' | 'probe' | 'relay' | 'image' | 'service' | 'task'): Record<string, string> {
   return {
     [LABEL.managed]: 'true',
     [LABEL.repository]: id.repository,

@@ -11,6 +11,7 @@ import { UnhealthyError, waitHealthy } from './health.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { withEnvironmentLock } from './environment-lock.js';
 import { environmentFilters, retire, switchOver } from './switch-over.js';
+import { prepareRelay, type HandoffRelay } from './handoff-relay.js';
 
 export interface RunInput {
   identity: DeploymentIdentity;
@@ -84,10 +85,18 @@ export async function runStep(input: RunInput): Promise<RunResult> {
   // they are started again if the new one never becomes healthy.
   const stopped = repoConfig.strategy === 'recreate' ? await stopPrevious(input, containerId) : [];
   const started = Date.now();
+  // The hand-off relay for the switch starts while the new container is health-checked.
+  let relayReady: Promise<HandoffRelay | undefined> = Promise.resolve(undefined);
+  const dropRelay = async () => {
+    const relay = await relayReady.catch(() => undefined);
+    if (relay) await engine.removeContainer(relay.id);
+  };
   try {
     log.step(`starting container ${name}`);
     // The image's HEALTHCHECK is looked up while the container starts: one round trip off the path.
     const [, hasHealthcheck] = await Promise.all([engine.startContainer(containerId), engine.imageHealthcheck(input.image)]);
+    relayReady = prepareRelay(input, containerId, alias);
+    relayReady.catch(() => undefined); // awaited at the switch, or by dropRelay
     await waitHealthy(engine, hasHealthcheck, {
       containerId,
       containerName: name,
@@ -108,6 +117,7 @@ export async function runStep(input: RunInput): Promise<RunResult> {
     }
     log.step(`removing the new container ${name}; the previous deployment keeps serving`);
     await engine.removeContainer(containerId);
+    await dropRelay();
     for (const old of stopped) await engine.startContainer(old.id).catch(() => undefined);
     throw error;
   }
@@ -119,9 +129,10 @@ export async function runStep(input: RunInput): Promise<RunResult> {
       await input.assertLatest();
     } catch (error) {
       await engine.removeContainer(containerId);
+      await dropRelay();
       throw error;
     }
-    previous = await switchOver(input, containerId, alias);
+    previous = await switchOver(input, containerId, alias, await relayReady);
   });
   return { containerId, healthMs, retire: (spare) => retire(input, previous, spare) };
 }

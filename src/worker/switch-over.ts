@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ContainerSummary } from '../docker/engine.js';
 import { LABEL, ownedFilters } from '../docker/labels.js';
 import { dockerMessage } from './deploy-errors.js';
+import { joinRelay, onEdge, relayFilters, type HandoffRelay } from './handoff-relay.js';
 import type { RunInput } from './run-step.js';
 
 /** Labels selecting every app container of one environment. */
@@ -12,6 +13,7 @@ export function environmentFilters(instance: string, repository: string, environ
 /** The name a previous live container takes when it hands the environment's name on. */
 const retiredName = (alias: string) => `${alias}--retired-${randomBytes(3).toString('hex')}`;
 const isRetired = (name: string, alias: string) => name.startsWith(`${alias}--retired-`);
+const isRelay = (c: ContainerSummary) => c.labels[LABEL.role] === 'relay';
 
 /**
  * The new container answers. On the edge network an environment's live container is the one
@@ -19,17 +21,20 @@ const isRetired = (name: string, alias: string) => name.startsWith(`${alias}--re
  * switch is two renames: the previous holder takes a retiring name, the new container takes the
  * environment's. Nothing changes on the network: the previous container keeps its address and
  * finishes what it serves (Traefik routes by address and keeps it until it stops, README), new
- * lookups find only the new one, and no connection waits on a vanished address. Only a lookup in
- * the instant between the two renames finds no name.
+ * lookups find only the new one, and no connection waits on a vanished address. For the instant
+ * between the two renames, the hand-off relay (handoff-relay.ts) answers to the name as well.
  * Containers from before this scheme hold the alias as a network alias: they leave it the old way
  * (leaveAlias). When something outside the environment holds the name, the new container takes
  * the alias as a network alias instead. The Redis records follow: they are not on a request's path.
  */
-export async function switchOver(input: RunInput, containerId: string, alias: string): Promise<ContainerSummary[]> {
+export async function switchOver(input: RunInput, containerId: string, alias: string, relay?: HandoffRelay): Promise<ContainerSummary[]> {
   const { identity, engine, config, log } = input;
   const previous = (await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.id !== containerId);
   const holder = previous.find((c) => c.name === alias);
-  if (holder) await engine.renameContainer(holder.id, retiredName(alias));
+  if (holder) {
+    if (relay) await joinRelay(input, relay, alias);
+    await engine.renameContainer(holder.id, retiredName(alias));
+  } else if (relay) await engine.removeContainer(relay.id);
   try {
     await engine.renameContainer(containerId, alias);
   } catch (error) {
@@ -42,7 +47,9 @@ export async function switchOver(input: RunInput, containerId: string, alias: st
   await leaveAlias(input, previous.filter((c) => c !== holder && c.state === 'running' && !isRetired(c.name, alias)));
   await input.state.setLive(identity.repository, identity.environment, containerId, identity.sha);
   await input.state.touch(identity.repository, identity.environment);
-  return previous;
+  // Relays answering to the name (this one; one a crashed worker left) retire with the previous containers.
+  const relays = (await engine.listContainers(relayFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.labels[LABEL.role] === 'relay');
+  return [...previous, ...onEdge(relays, config.EDGE_NETWORK)];
 }
 
 /**
@@ -73,6 +80,8 @@ async function leaveAlias({ engine, config, log }: RunInput, serving: ContainerS
 /** Lets in-flight requests to the previous containers drain, then stops and removes them and their images (except those `spare` keeps for rollback). */
 export async function retire(input: RunInput, previous: ContainerSummary[], spare: (image: string) => Promise<boolean> = async () => false): Promise<void> {
   const { engine, config, log } = input;
+  // The relays leave the name first: what they carry then drains with the rest.
+  await leaveAlias(input, previous.filter(isRelay));
   const serving = previous.filter((c) => c.state === 'running');
   if (serving.length > 0 && config.DRAIN_SECONDS > 0) {
     log.step(`draining ${serving.length} previous container(s) for ${config.DRAIN_SECONDS}s`);
@@ -80,8 +89,9 @@ export async function retire(input: RunInput, previous: ContainerSummary[], spar
   }
   for (const old of previous) {
     log.step(`removing previous container ${old.name}`);
-    await engine.stopContainer(old.id, 10);
+    // A relay's nc (PID 1) ignores SIGTERM: after the drain it is only removed.
+    if (!isRelay(old)) await engine.stopContainer(old.id, 10);
     await engine.removeContainer(old.id);
-    if (old.image !== input.image && !(await spare(old.image))) await engine.removeImage(old.image);
+    if (!isRelay(old) && old.image !== input.image && !(await spare(old.image))) await engine.removeImage(old.image);
   }
 }

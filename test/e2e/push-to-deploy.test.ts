@@ -36,6 +36,21 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
   const completedChecks = () => github.checkCompletions();
   const served = async () => (await runInNetwork(d, network, ['timeout', '5', 'wget', '-q', '-O-', `http://${alias}:8080/`], { 'hvtest.tmp': prefix })).output.trim();
   const appContainers = () => d.listContainers({ filters: { label: [repoFilter, 'cloud.helvetia.role=app'] } });
+  /** The network events of the environment's hand-off relays since `since` (seconds). */
+  const relayEvents = async (since: number): Promise<string[]> => {
+    const relays = new Set<string>();
+    const text = await new Promise<string>((resolve, reject) =>
+      d.getEvents({ since, until: Math.ceil(Date.now() / 1000) + 1 }, (error, stream) => {
+        if (error || !stream) return reject(error);
+        let body = '';
+        stream.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        stream.on('end', () => resolve(body));
+      }),
+    );
+    const events = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Type: string; Action: string; Actor: { ID: string; Attributes: Record<string, string> } });
+    for (const e of events) if (e.Type === 'container' && e.Actor.Attributes['cloud.helvetia.role'] === 'relay' && e.Actor.Attributes['cloud.helvetia.repository'] === `${OWNER}/${REPO}`) relays.add(e.Actor.ID);
+    return events.filter((e) => e.Type === 'network' && relays.has(e.Actor.Attributes.container ?? '')).map((e) => e.Action);
+  };
 
   let metricsPort = 0;
 
@@ -149,8 +164,12 @@ describe('push to deploy, end to end (real Redis, real dockerd, app and worker p
       HostConfig: { NetworkMode: network },
     });
     await probe.start();
+    const since = Math.floor(Date.now() / 1000) - 1;
     await pushAndWait(v2, 'success');
     await new Promise((r) => setTimeout(r, 500));
+    // The hand-off relay (src/worker/handoff-relay.ts) answered to the name during the renames.
+    const events = await relayEvents(since);
+    expect(events).toContain('connect');
     const lines = demux((await probe.logs({ stdout: true, stderr: true })) as Buffer).split('\n').map((l) => l.trim()).filter(Boolean);
     await probe.remove({ force: true });
     expect(lines.length).toBeGreaterThan(20);

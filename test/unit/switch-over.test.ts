@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerSummary, DockerEngine } from '../../src/docker/engine.js';
 import type { RunInput } from '../../src/worker/run-step.js';
-import { switchOver } from '../../src/worker/switch-over.js';
+import { retire, switchOver } from '../../src/worker/switch-over.js';
 
 const EDGE = 'edge';
 const ALIAS = 'site--owner';
@@ -26,12 +26,19 @@ function harness(previous: ContainerSummary[], opts: { refuseRejoin?: boolean; n
       calls.push(`connect ${id} ${network} aliases=${endpoint.aliases?.join(',') ?? '-'} ipv4=${endpoint.ipv4 ?? '-'}`);
       if (opts.refuseRejoin && endpoint.ipv4) throw Object.assign(new Error('(HTTP code 400) user specified IP address is supported only when connecting to networks with user configured subnets'), { statusCode: 400 });
     },
-    listContainers: async () => [summary('new', { [EDGE]: '10.9.0.7' }), ...previous],
+    listContainers: async (filters: string[]) => {
+      const relays = filters.includes('cloud.helvetia.role=relay');
+      return [summary('new', { [EDGE]: '10.9.0.7' }), ...previous].filter((c) => (c.labels['cloud.helvetia.role'] === 'relay') === relays);
+    },
+    removeContainer: async (id: string) => void calls.push(`remove ${id}`),
+    stopContainer: async (id: string) => void calls.push(`stop ${id}`),
+    removeImage: async (image: string) => void calls.push(`removeImage ${image}`),
   } as unknown as DockerEngine;
   const input = {
     identity: { instance: 'i', repository: 'o/r', environment: 'production' },
     engine,
-    config: { EDGE_NETWORK: EDGE },
+    config: { EDGE_NETWORK: EDGE, DRAIN_SECONDS: 0 },
+    image: 'img-new',
     state: { setLive: async () => void calls.push('setLive'), touch: async () => undefined },
     log: { step: (m: string) => void steps.push(m) },
   } as unknown as RunInput;
@@ -79,5 +86,23 @@ describe('switchOver', () => {
     expect(calls.at(-2)).toBe('connect old edge aliases=- ipv4=10.9.0.5');
     expect(steps).toHaveLength(1);
     expect(steps[0]).toMatch(/left edge and could not rejoin at 10\.9\.0\.5, so requests in flight to it are cut: .*user configured subnets/);
+  });
+
+  it('the hand-off relay joins under the name before the holder gives it up, and retires with it', async () => {
+    const relay = { ...summary('relay', { [EDGE]: '10.9.0.8' }, `${ALIAS}--handoff-abcdef`), labels: { 'cloud.helvetia.role': 'relay' } };
+    const { input, calls } = harness([summary('old', { [EDGE]: '10.9.0.5' }, ALIAS), relay]);
+    const previous = await switchOver(input, 'new', ALIAS, { id: 'relay', name: relay.name });
+    expect(calls).toEqual([`connect relay ${EDGE} aliases=${ALIAS} ipv4=-`, `rename old ${ALIAS}--retired-*`, `rename new ${ALIAS}`, 'setLive']);
+    expect(previous.map((c) => c.id)).toEqual(['old', 'relay']);
+    calls.length = 0;
+    await retire(input, previous);
+    // The relay leaves the name at its own address first; it is removed, never stopped (nc ignores SIGTERM), and its image stays.
+    expect(calls).toEqual([`disconnect relay ${EDGE}`, `connect relay ${EDGE} aliases=- ipv4=10.9.0.8`, 'stop old', 'remove old', 'removeImage img-old', 'remove relay']);
+  });
+
+  it('a relay prepared for a holder that is gone by the switch is removed, not joined', async () => {
+    const { input, calls } = harness([]);
+    await switchOver(input, 'new', ALIAS, { id: 'relay', name: `${ALIAS}--handoff-abcdef` });
+    expect(calls).toEqual(['remove relay', `rename new ${ALIAS}`, 'setLive']);
   });
 });
