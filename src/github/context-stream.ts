@@ -147,7 +147,7 @@ export function contextStream(source: Readable, plan: ContextPlan): Readable {
   pipeline(
     source,
     byteLimit(plan.limits.maxBytes, (n) => `source archive is over the ${plan.limits.maxBytes}-byte limit (SOURCE_MAX_BYTES): ${n} bytes read so far`),
-    createGunzip(),
+    createGunzip({ chunkSize: 256 * 1024 }),
     byteLimit(plan.limits.maxInflatedBytes, (n) => `source archive inflates to over the ${plan.limits.maxInflatedBytes}-byte limit (SOURCE_MAX_INFLATED_BYTES): ${n} bytes so far`),
     extract,
   ).catch(fail);

@@ -73,7 +73,13 @@ export async function joinRelay(input: RunInput, relay: HandoffRelay, alias: str
   }
 }
 
-/** Relays of the environment that still hold an address on the edge network (they answer to the alias). */
-export function onEdge(relays: ContainerSummary[], network: string): ContainerSummary[] {
-  return relays.filter((r) => r.state === 'running' && r.addresses[network]);
+/**
+ * The relays that retire with the previous containers after a switch: those on the edge network
+ * (this switch's; one a worker killed mid-switch left answering to the name), and those older than
+ * this switch's relay that never joined (a worker killed during the health check left them). A
+ * relay younger than this one belongs to a newer deploy, still health-checking: it stays.
+ */
+export function relaysToRetire(relays: ContainerSummary[], network: string, own?: HandoffRelay): ContainerSummary[] {
+  const mine = relays.find((r) => r.id === own?.id);
+  return relays.filter((r) => r.addresses[network] || (mine && r.id !== mine.id && r.created <= mine.created));
 }

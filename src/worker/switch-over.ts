@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ContainerSummary } from '../docker/engine.js';
 import { LABEL, ownedFilters } from '../docker/labels.js';
 import { dockerMessage } from './deploy-errors.js';
-import { joinRelay, onEdge, relayFilters, type HandoffRelay } from './handoff-relay.js';
+import { joinRelay, relayFilters, relaysToRetire, type HandoffRelay } from './handoff-relay.js';
 import type { RunInput } from './run-step.js';
 
 /** Labels selecting every app container of one environment. */
@@ -47,9 +47,8 @@ export async function switchOver(input: RunInput, containerId: string, alias: st
   await leaveAlias(input, previous.filter((c) => c !== holder && c.state === 'running' && !isRetired(c.name, alias)));
   await input.state.setLive(identity.repository, identity.environment, containerId, identity.sha);
   await input.state.touch(identity.repository, identity.environment);
-  // Relays answering to the name (this one; one a crashed worker left) retire with the previous containers.
   const relays = (await engine.listContainers(relayFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.labels[LABEL.role] === 'relay');
-  return [...previous, ...onEdge(relays, config.EDGE_NETWORK)];
+  return [...previous, ...relaysToRetire(relays, config.EDGE_NETWORK, relay)];
 }
 
 /**
@@ -81,7 +80,7 @@ async function leaveAlias({ engine, config, log }: RunInput, serving: ContainerS
 export async function retire(input: RunInput, previous: ContainerSummary[], spare: (image: string) => Promise<boolean> = async () => false): Promise<void> {
   const { engine, config, log } = input;
   // The relays leave the name first: what they carry then drains with the rest.
-  await leaveAlias(input, previous.filter(isRelay));
+  await leaveAlias(input, previous.filter((c) => isRelay(c) && c.addresses[config.EDGE_NETWORK]));
   const serving = previous.filter((c) => c.state === 'running');
   if (serving.length > 0 && config.DRAIN_SECONDS > 0) {
     log.step(`draining ${serving.length} previous container(s) for ${config.DRAIN_SECONDS}s`);

@@ -105,4 +105,14 @@ describe('switchOver', () => {
     await switchOver(input, 'new', ALIAS, { id: 'relay', name: `${ALIAS}--handoff-abcdef` });
     expect(calls).toEqual(['remove relay', `rename new ${ALIAS}`, 'setLive']);
   });
+
+  it('retires the relays a killed worker left (older, never joined), never a newer deploy\'s', async () => {
+    const relay = (id: string, created: number, addresses: Record<string, string>) => ({ ...summary(id, addresses, `${ALIAS}--handoff-${id}`), created, labels: { 'cloud.helvetia.role': 'relay' } });
+    const { input, calls } = harness([summary('old', { [EDGE]: '10.9.0.5' }, ALIAS), relay('leftover', 5, {}), relay('mine', 10, { [EDGE]: '10.9.0.8' }), relay('newer', 11, {})]);
+    const previous = await switchOver(input, 'new', ALIAS, { id: 'mine', name: `${ALIAS}--handoff-mine` });
+    expect(previous.map((c) => c.id)).toEqual(['old', 'leftover', 'mine']);
+    calls.length = 0;
+    await retire(input, previous);
+    expect(calls.filter((c) => !c.startsWith('stop') && !c.startsWith('removeImage'))).toEqual([`disconnect mine ${EDGE}`, `connect mine ${EDGE} aliases=- ipv4=10.9.0.8`, 'remove old', 'remove leftover', 'remove mine']);
+  });
 });
