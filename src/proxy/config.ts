@@ -53,7 +53,7 @@ const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(B
 const schema = z.object({
   PROXY_LISTEN: z
     .string()
-    .regex(/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/, { error: 'must be host:port, e.g. 0.0.0.0:2375' })
+    .regex(/^((\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):\d{1,5}|unix:\/[^\0]+)$/, { error: 'must be host:port (e.g. 0.0.0.0:2375) or unix:/absolute/path.sock' })
     .default('0.0.0.0:2375'),
   DOCKER_SOCKET: z.string().regex(/^\//, { error: 'must be an absolute path to the Docker socket' }).default('/var/run/docker.sock'),
   PROXY_PROFILE: z.enum(['default', 'traefik', 'swarm'], { error: 'must be default, traefik or swarm' }).default('default'),
@@ -73,7 +73,8 @@ const schema = z.object({
 });
 
 export interface ProxyConfig {
-  listen: { host: string; port: number };
+  /** TCP host and port, or a unix socket path (PROXY_LISTEN=unix:/path: only who can open the path reaches the proxy). */
+  listen: { host: string; port: number } | { path: string };
   dockerSocket: string;
   profile: Profile;
   flags: Flags;
@@ -99,14 +100,19 @@ export interface ProxyConfig {
   owner: OwnerTokens;
 }
 
+function listenOf(value: string): ProxyConfig['listen'] {
+  if (value.startsWith('unix:')) return { path: value.slice('unix:'.length) };
+  const [, host = '', port = ''] = /^\[?(.*?)\]?:(\d+)$/.exec(value) ?? [];
+  if (Number(port) > 65535) throw new ConfigError([{ variable: 'PROXY_LISTEN', message: 'port must be at most 65535' }]);
+  return { host, port: Number(port) };
+}
+
 /** Reads the proxy's environment once at boot; throws ConfigError naming the variable. */
 export function loadProxyConfig(env: Record<string, string | undefined> = process.env): Readonly<ProxyConfig> {
   const data = parseEnv(schema, env);
   const flags = Object.fromEntries(FLAG_NAMES.map((f) => [f, data[f]])) as Record<FlagName, boolean>;
   applyProfile(data.PROXY_PROFILE, flags, env);
-  const [, host = '', port = ''] = /^\[?(.*?)\]?:(\d+)$/.exec(data.PROXY_LISTEN) ?? [];
-  const portNumber = Number(port);
-  if (portNumber > 65535) throw new ConfigError([{ variable: 'PROXY_LISTEN', message: 'port must be at most 65535' }]);
+  const listen = listenOf(data.PROXY_LISTEN);
   const capAddAllow = data.PROXY_CAP_ADD_ALLOW === undefined ? [...DEFAULT_CAP_ADD_ALLOW] : list(data.PROXY_CAP_ADD_ALLOW);
   const badCap = capAddAllow.find((c) => !/^[A-Z_]+$/.test(c) || c === 'ALL' || c.startsWith('CAP_'));
   if (badCap !== undefined) {
@@ -123,7 +129,7 @@ export function loadProxyConfig(env: Record<string, string | undefined> = proces
     throw new ConfigError([{ variable: 'PROXY_IMAGE_PREFIXES', message: `${badPrefix ?? '(empty)'} is not an image name prefix such as helvetia/` }]);
   }
   return deepFreeze({
-    listen: { host, port: portNumber },
+    listen,
     dockerSocket: data.DOCKER_SOCKET,
     profile: data.PROXY_PROFILE,
     flags,

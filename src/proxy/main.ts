@@ -16,7 +16,7 @@ export async function runProxy(env: NodeJS.ProcessEnv): Promise<void> {
   const address = await proxy.listen();
   logger.info(
     {
-      listen: `${address.address}:${address.port}`,
+      listen: address.family === 'unix' ? `unix:${address.address}` : `${address.address}:${address.port}`,
       dockerSocket: config.dockerSocket,
       profile: config.profile,
       open: FLAG_NAMES.filter((f) => config.flags[f]),

@@ -1,3 +1,4 @@
+import { chmod, lstat, unlink } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -161,14 +162,21 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
 
   return {
     server,
-    listen: () =>
-      new Promise((resolve, reject) => {
+    listen: async () => {
+      const { listen } = config;
+      if ('path' in listen) await removeStaleSocket(listen.path);
+      await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(config.listen.port, config.listen.host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      }),
+        const bound = () => (server.off('error', reject), resolve());
+        if ('path' in listen) server.listen(listen.path, bound);
+        else server.listen(listen.port, listen.host, bound);
+      });
+      if (!('path' in listen)) return server.address() as AddressInfo;
+      // Like a TCP port on 127.0.0.1, open to whoever reaches it: the directory (a volume only the
+      // proxy and its worker mount) is the boundary, and a worker under another uid must connect.
+      await chmod(listen.path, 0o666);
+      return { address: listen.path, family: 'unix', port: 0 };
+    },
     close: () =>
       new Promise((resolve) => {
         for (const relay of relays) relay.destroy();
@@ -178,4 +186,12 @@ export function createProxyServer(config: Readonly<ProxyConfig>, logger: Logger)
       }),
     address: () => (server.listening ? (server.address() as AddressInfo) : null),
   };
+}
+
+/** A socket file left by a proxy that did not close (killed): replaced. Anything else at the path is an error. */
+async function removeStaleSocket(path: string): Promise<void> {
+  const info = await lstat(path).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : Promise.reject(error)));
+  if (!info) return;
+  if (!info.isSocket()) throw new Error(`PROXY_LISTEN: ${path} exists and is not a socket`);
+  await unlink(path);
 }

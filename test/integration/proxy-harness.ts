@@ -67,10 +67,10 @@ export async function startProxy(env: Record<string, string> = {}): Promise<Runn
     },
   });
   const proxy = createProxyServer(config, createLogger({ level: 'info' }, sink));
-  const { port } = await proxy.listen();
+  const { port, address, family } = await proxy.listen();
   return {
     port, config, logs, proxy, ownerSecret: secret, labels: ownerLabels(secret),
-    docker: new Docker({ host: '127.0.0.1', port }), close: () => proxy.close(),
+    docker: family === 'unix' ? new Docker({ socketPath: address }) : new Docker({ host: '127.0.0.1', port }), close: () => proxy.close(),
   };
 }
 

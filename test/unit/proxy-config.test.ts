@@ -55,6 +55,9 @@ describe('loadProxyConfig', () => {
 
   it('validates listen address and capability allowlist', () => {
     expect(fails({ PROXY_LISTEN: '2375' }).issues[0]!.variable).toBe('PROXY_LISTEN');
+    expect(fails({ PROXY_LISTEN: 'unix:relative.sock' }).issues[0]!.variable).toBe('PROXY_LISTEN');
+    expect(loadProxyConfig({ PROXY_LISTEN: 'unix:/run/helvetia-proxy/docker.sock' }).listen).toEqual({ path: '/run/helvetia-proxy/docker.sock' });
+    expect(loadProxyConfig({ PROXY_LISTEN: '127.0.0.1:2375' }).listen).toEqual({ host: '127.0.0.1', port: 2375 });
     expect(fails({ PROXY_CAP_ADD_ALLOW: 'NET_BIND_SERVICE,ALL' }).issues[0]!.variable).toBe('PROXY_CAP_ADD_ALLOW');
     expect(loadProxyConfig({ PROXY_CAP_ADD_ALLOW: 'NET_BIND_SERVICE' }).capAddAllow).toEqual(['NET_BIND_SERVICE']);
   });

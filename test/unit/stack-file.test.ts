@@ -65,7 +65,7 @@ describe('deploy/stack.yml keeps the socket behind the proxies', () => {
     expect(Object.keys(services).filter((name) => mountsSocket(services[name]!)).sort()).toEqual([...PROXIES].sort());
     for (const name of PROXIES) {
       expect(services[name]!.command, name).toEqual(['proxy']);
-      expect(services[name]!.volumes, name).toEqual(['/var/run/docker.sock:/var/run/docker.sock:ro']);
+      expect(services[name]!.volumes, name).toEqual(['/var/run/docker.sock:/var/run/docker.sock:ro', ...(name === 'builder-proxy' ? ['builder-socket:/run/helvetia-proxy'] : [])]);
       expect(JSON.stringify(services[name]!.healthcheck?.test), name).toContain('/_ping');
     }
   });
@@ -90,7 +90,7 @@ describe('deploy/stack.yml keeps the socket behind the proxies', () => {
     expect(() => matchRoute('POST', '/services/create', config)).not.toThrow();
   });
 
-  it('a builder proxy on every builder node (global, default profile, pushes only to REGISTRY_URL), reachable on its node through a host-mode port', () => {
+  it('a builder proxy on every builder node (global, default profile, pushes only to REGISTRY_URL), reachable only through a unix socket in a node-local volume, no port', () => {
     const s = services['builder-proxy']!;
     expect(s.deploy?.mode).toBe('global');
     expect(constraints('builder-proxy')).toEqual([BUILDER]);
@@ -98,8 +98,13 @@ describe('deploy/stack.yml keeps the socket behind the proxies', () => {
     expect(e.PROXY_PROFILE ?? 'default').toBe('default');
     expect(e.REGISTRY_URL).toBe(REGISTRY_FROM_ENV);
     expect(e.EXEC).toBe('0');
-    expect(s.ports).toEqual([{ target: 2375, published: 2375, protocol: 'tcp', mode: 'host' }]);
+    expect(s.ports).toBeUndefined();
+    expect(e.PROXY_LISTEN).toBe('unix:/run/helvetia-proxy/docker.sock');
+    expect(s.volumes).toContain('builder-socket:/run/helvetia-proxy');
+    expect(stack.volumes).toHaveProperty('builder-socket');
+    expect((stack.volumes['builder-socket'] as { driver?: string } | null)?.driver ?? 'local').toBe('local');
     const config = loadProxyConfig(interpolated('builder-proxy'));
+    expect(config.listen).toEqual({ path: '/run/helvetia-proxy/docker.sock' });
     expect(config.profile).toBe('default');
     expect(config.workspaceDir).toBeNull();
     for (const flag of ['SERVICES', 'SWARM', 'NODES', 'TASKS', 'SECRETS', 'CONFIGS', 'PLUGINS', 'EXEC'] as const) expect(config.flags[flag], flag).toBe(false);
@@ -112,11 +117,12 @@ describe('deploy/stack.yml keeps the socket behind the proxies', () => {
     const e = env('worker');
     expect(e.DEPLOY_BACKEND).toBe('swarm');
     // Swarm fills in the node's hostname ({{.Node.Hostname}} is a service template, valid in env).
-    expect(e.DOCKER_HOST).toBe('tcp://{{.Node.Hostname}}:2375');
+    // Its node's builder proxy through the socket they share (the same volume, so the same node).
+    expect(e.DOCKER_HOST).toBe(`unix://${env('builder-proxy').PROXY_LISTEN!.slice('unix:'.length)}`);
+    expect(s.volumes).toEqual(['builder-socket:/run/helvetia-proxy']);
     expect(e.SWARM_MANAGER_HOST).toBe('tcp://manager-proxy:2375');
     expect(e.REDIS_URL).toBe('redis://redis:6379');
     expect(e.EDGE_NETWORK).toBe(networks.edge!.name);
-    expect(s.volumes).toBeUndefined();
     expect(s.healthcheck?.disable).toBe(true);
     // The rest (REGISTRY_URL, credentials, GitHub App, …) comes from .env, like docker-compose.yml.
     expect(s.env_file).toBe('../.env');
@@ -186,7 +192,7 @@ describe('deploy/stack.yml keeps the socket behind the proxies', () => {
       cwd: dir, encoding: 'utf8', env: { ...base, ...extra }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const rendered = parse(render({ PROXY_OWNER_SECRET: 'x'.repeat(64) })) as { services: Record<string, Service> };
-    expect(rendered.services.worker!.environment).toMatchObject({ DOCKER_HOST: 'tcp://{{.Node.Hostname}}:2375', DEPLOY_BACKEND: 'swarm', PREVIEW_DOMAIN: 'preview.example.com' });
+    expect(rendered.services.worker!.environment).toMatchObject({ DOCKER_HOST: 'unix:///run/helvetia-proxy/docker.sock', DEPLOY_BACKEND: 'swarm', PREVIEW_DOMAIN: 'preview.example.com' });
     expect(rendered.services['manager-proxy']!.environment).toMatchObject({ PROXY_OWNER_SECRET: 'x'.repeat(64), REGISTRY_URL: 'registry.example.com:5000' });
     expect(() => render({})).toThrow(/PROXY_OWNER_SECRET/);
   });
