@@ -1,5 +1,6 @@
 import type { DockerEngine } from '../docker/engine.js';
 import type { Logger } from '../logger.js';
+import { Periodic } from './periodic.js';
 import type { DeployState } from '../worker/deploy-state.js';
 import type { StatsStore } from './environment-stats.js';
 
@@ -10,8 +11,7 @@ import type { StatsStore } from './environment-stats.js';
  * container per tick, one container at a time: a busy host is not asked for more.
  */
 export class StatsSampler {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly periodic = new Periodic(() => this.tick(), (err) => this.deps.logger.warn({ err }, 'could not sample the live containers'));
 
   constructor(private readonly deps: { engine: DockerEngine; state: DeployState; stats: StatsStore; logger: Logger }) {}
 
@@ -29,18 +29,12 @@ export class StatsSampler {
     }
   }
 
+  /** Samples every `everyMs` until stopped. */
   start(everyMs: number): void {
-    if (everyMs <= 0) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.tick()
-        .catch((err: unknown) => this.deps.logger.warn({ err }, 'could not sample the live containers'))
-        .finally(() => (this.running = undefined));
-    }, everyMs);
+    this.periodic.start(everyMs);
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 }

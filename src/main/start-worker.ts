@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Config } from '../config/load-config.js';
 import { createDockerClient } from '../docker/docker-client.js';
 import { DockerodeEngine } from '../docker/dockerode-engine.js';
@@ -26,6 +27,7 @@ import { DeployHistory } from '../history/deploy-history.js';
 import { recordHistory } from '../history/record-history.js';
 import { StatsStore } from '../history/environment-stats.js';
 import { StatsSampler } from '../history/stats-sampler.js';
+import { TaskStatsSampler } from '../history/task-stats-sampler.js';
 
 /** The worker role: boot reconcile, then the deploy workers and the intake dispatcher. */
 export async function startWorker(config: Config, logger: Logger): Promise<Stop> {
@@ -68,7 +70,9 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
     logUrl: (jobId) => logUrl(config.logs.APP_BASE_URL, config.logs.LOG_SIGNING_KEY, jobId, config.logs.LOG_LINK_TTL_HOURS),
   };
   await ensureEdgeNetwork(managerClient ? new DockerodeEngine(managerClient) : engine, config, logger);
-  const sampler = new StatsSampler({ engine: deps.engine, state, stats: new StatsStore(connection, config.QUEUE_PREFIX), logger: logger.child({ role: 'worker', component: 'stats' }) });
+  const samplerDeps = { engine: deps.engine, state, stats: new StatsStore(connection, config.QUEUE_PREFIX), logger: logger.child({ role: 'worker', component: 'stats' }) };
+  // Swarm runs an environment's tasks on any node: each worker samples those on its own node.
+  const sampler = config.DEPLOY_BACKEND === 'swarm' ? new TaskStatsSampler({ ...samplerDeps, instance: config.QUEUE_PREFIX, node: hostname() }) : new StatsSampler(samplerDeps);
   await reconcile(deps, queue.queue);
   const workers = await createWorkers(connection, deps, {
     prefix: config.QUEUE_PREFIX,
@@ -77,8 +81,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
     stalledInterval: config.WORKER_LOCK_SECONDS * 1000,
     reconcileEveryMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
   }, queue);
-  // Swarm runs an environment's tasks on any node: live CPU / memory per service is not sampled yet.
-  if (config.DEPLOY_BACKEND === 'docker') sampler.start(config.STATS_INTERVAL_SECONDS * 1000);
+  sampler.start(config.STATS_INTERVAL_SECONDS * 1000);
   const http = config.WORKER_METRICS_PORT ? await startWorkerHttp(config.WORKER_METRICS_PORT, config.HOST, metrics.registry, config.METRICS_TOKEN) : undefined;
   // Operators check which Docker endpoint the worker uses (`docker compose logs worker | grep DOCKER_HOST`).
   logger.info({ concurrency: config.WORKER_CONCURRENCY, DOCKER_HOST: config.DOCKER_HOST, DEPLOY_BACKEND: config.DEPLOY_BACKEND, ...(managerClient ? { SWARM_MANAGER_HOST: config.SWARM_MANAGER_HOST ?? config.DOCKER_HOST, REGISTRY_URL: config.REGISTRY_URL } : {}) }, 'worker started');

@@ -76,21 +76,34 @@ async function leaveAlias({ engine, config, log }: RunInput, serving: ContainerS
   );
 }
 
+/**
+ * A relay stays this long after leaving the name, whatever DRAIN_SECONDS: a connection whose SYN
+ * was lost while it left and rejoined retries after 1 s (Linux's initial retransmission timeout),
+ * and must find it there.
+ */
+const RELAY_LINGER_MS = 3000;
+
 /** Lets in-flight requests to the previous containers drain, then stops and removes them and their images (except those `spare` keeps for rollback). */
 export async function retire(input: RunInput, previous: ContainerSummary[], spare: (image: string) => Promise<boolean> = async () => false): Promise<void> {
   const { engine, config, log } = input;
   // The relays leave the name first: what they carry then drains with the rest.
   await leaveAlias(input, previous.filter((c) => isRelay(c) && c.addresses[config.EDGE_NETWORK]));
+  const relaysLeft = Date.now();
   const serving = previous.filter((c) => c.state === 'running');
   if (serving.length > 0 && config.DRAIN_SECONDS > 0) {
     log.step(`draining ${serving.length} previous container(s) for ${config.DRAIN_SECONDS}s`);
-    await new Promise((resolve) => setTimeout(resolve, config.DRAIN_SECONDS * 1000));
+    await sleep(config.DRAIN_SECONDS * 1000);
   }
-  for (const old of previous) {
+  for (const old of previous.filter((c) => !isRelay(c))) {
     log.step(`removing previous container ${old.name}`);
-    // A relay's nc (PID 1) ignores SIGTERM: after the drain it is only removed.
-    if (!isRelay(old)) await engine.stopContainer(old.id, 10);
+    await engine.stopContainer(old.id, 10);
     await engine.removeContainer(old.id);
-    if (!isRelay(old) && old.image !== input.image && !(await spare(old.image))) await engine.removeImage(old.image);
+    if (old.image !== input.image && !(await spare(old.image))) await engine.removeImage(old.image);
   }
+  const relays = previous.filter(isRelay);
+  if (relays.length) await sleep(relaysLeft + RELAY_LINGER_MS - Date.now());
+  // A relay's nc (PID 1) ignores SIGTERM: it is only removed.
+  for (const relay of relays) await engine.removeContainer(relay.id);
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -8,6 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { createDockerClient } from '../../src/docker/docker-client.js';
+import { DockerodeEngine } from '../../src/docker/dockerode-engine.js';
+import { StatsStore } from '../../src/history/environment-stats.js';
+import { TaskStatsSampler } from '../../src/history/task-stats-sampler.js';
+import { DeployState } from '../../src/worker/deploy-state.js';
 import { BotUnderTest } from '../helpers/bot-processes.js';
 import { startCli } from '../helpers/processes.js';
 import { startProxyProcess } from '../helpers/proxy-process.js';
@@ -72,7 +78,7 @@ describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd
     for (const node of cluster.nodes) await cluster.loadImage('helvetia-base:latest', node.index);
     bot = new BotUnderTest(
       'e2e-swarm',
-      { DEPLOY_BACKEND: 'swarm', REGISTRY_URL: cluster.registry, HEALTH_TIMEOUT_SECONDS: '90' },
+      { DEPLOY_BACKEND: 'swarm', REGISTRY_URL: cluster.registry, HEALTH_TIMEOUT_SECONDS: '90', STATS_INTERVAL_SECONDS: '1' },
       {
         docker: cluster.manager.docker,
         createEdge: false,
@@ -100,6 +106,31 @@ describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd
     expect(await probe(2)).toBe('version 1');
     // Nothing the worker asked for was refused (a 404 for a service not created yet is an answer, not a refusal).
     expect(bot.proxy.decisions().filter((d) => d.decision === 'deny' && d.rule !== 'not-found')).toEqual([]);
+  });
+
+  it('live CPU and memory: each node\'s worker samples the tasks on its node, and the dashboard\'s figure adds the nodes up', async () => {
+    // The bot's worker sits on the manager and samples the tasks there (STATS_INTERVAL_SECONDS=1);
+    // the other two nodes get a sampler each through their own proxy, as their workers would.
+    const stats = new StatsStore(bot.redis, bot.prefix);
+    const proxies = await Promise.all([1, 2].map((i) => startProxyProcess({ DOCKER_SOCKET: cluster.node(i).socket, EDGE_NETWORK: bot.network, PROXY_OWNER_SECRET: bot.proxy.ownerSecret })));
+    try {
+      const state = new DeployState(bot.redis, bot.prefix);
+      for (const [n, proxy] of proxies.entries()) {
+        const sampler = new TaskStatsSampler({ engine: new DockerodeEngine(createDockerClient(proxy.dockerHost)), state, stats, logger: pino({ level: 'silent' }), instance: bot.prefix, node: `node-${n + 1}` });
+        await sampler.tick();
+      }
+      const tasks = await runningTasks();
+      const onManager = tasks.filter((t) => t.NodeID === cluster.manager.nodeId).length;
+      // The manager's share comes from the worker process itself; the total covers every task.
+      await expect.poll(async () => (await stats.get(FULL, 'production'))?.tasks, { timeout: 15_000 }).toBe(REPLICAS);
+      const sample = (await stats.get(FULL, 'production'))!;
+      expect(sample.memoryBytes).toBeGreaterThan(0);
+      expect(sample.memoryLimitBytes).toBeGreaterThan(0);
+      const parts = await bot.redis.hkeys(`${bot.prefix}:stats:parts`);
+      expect(parts.filter((f) => f.startsWith(`${FULL}@production|`) && !/\|node-[12]$/.test(f))).toHaveLength(onManager > 0 ? 1 : 0);
+    } finally {
+      await Promise.all(proxies.map((p) => p.process.stop()));
+    }
   });
 
   it('second push → a rolling update (start-first) with no failed request on the way', async () => {

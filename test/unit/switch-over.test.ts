@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ContainerSummary, DockerEngine } from '../../src/docker/engine.js';
 import type { RunInput } from '../../src/worker/run-step.js';
 import { retire, switchOver } from '../../src/worker/switch-over.js';
@@ -95,7 +95,17 @@ describe('switchOver', () => {
     expect(calls).toEqual([`connect relay ${EDGE} aliases=${ALIAS} ipv4=-`, `rename old ${ALIAS}--retired-*`, `rename new ${ALIAS}`, 'setLive']);
     expect(previous.map((c) => c.id)).toEqual(['old', 'relay']);
     calls.length = 0;
-    await retire(input, previous);
+    vi.useFakeTimers();
+    try {
+      const retired = retire(input, previous);
+      // A SYN lost while the relay left and rejoined comes back after 1 s: the relay is still there for 3 s.
+      await vi.advanceTimersByTimeAsync(2900);
+      expect(calls).not.toContain('remove relay');
+      await vi.advanceTimersByTimeAsync(100);
+      await retired;
+    } finally {
+      vi.useRealTimers();
+    }
     // The relay leaves the name at its own address first; it is removed, never stopped (nc ignores SIGTERM), and its image stays.
     expect(calls).toEqual([`disconnect relay ${EDGE}`, `connect relay ${EDGE} aliases=- ipv4=10.9.0.8`, 'stop old', 'remove old', 'removeImage img-old', 'remove relay']);
   });
@@ -112,7 +122,14 @@ describe('switchOver', () => {
     const previous = await switchOver(input, 'new', ALIAS, { id: 'mine', name: `${ALIAS}--handoff-mine` });
     expect(previous.map((c) => c.id)).toEqual(['old', 'leftover', 'mine']);
     calls.length = 0;
-    await retire(input, previous);
+    vi.useFakeTimers();
+    try {
+      const retired = retire(input, previous);
+      await vi.advanceTimersByTimeAsync(3000);
+      await retired;
+    } finally {
+      vi.useRealTimers();
+    }
     expect(calls.filter((c) => !c.startsWith('stop') && !c.startsWith('removeImage'))).toEqual([`disconnect mine ${EDGE}`, `connect mine ${EDGE} aliases=- ipv4=10.9.0.8`, 'remove old', 'remove leftover', 'remove mine']);
   });
 });

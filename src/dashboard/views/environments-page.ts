@@ -23,7 +23,8 @@ const mb = (bytes: number): string => `${Math.round(bytes / (1024 * 1024))} MB`;
 function usage(stats: EnvironmentStats | undefined): string {
   if (!stats) return '<span class="muted">–</span>';
   const limit = stats.memoryLimitBytes > 0 ? ` / ${mb(stats.memoryLimitBytes)}` : '';
-  return `${stats.cpuPercent.toFixed(1)} % CPU · ${mb(stats.memoryBytes)}${limit}`;
+  const tasks = stats.tasks === undefined ? '' : ` · ${stats.tasks} task${stats.tasks === 1 ? '' : 's'}`;
+  return `${stats.cpuPercent.toFixed(1)} % CPU · ${mb(stats.memoryBytes)}${limit}${tasks}`;
 }
 
 const tags = (names: string[]): string => (names.length ? names.map((n) => `<span class="tag">${escapeHtml(n)}</span>`).join(' ') : '<span class="muted">–</span>');
