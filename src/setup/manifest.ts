@@ -31,7 +31,8 @@ export function buildManifest(appYml: string, baseUrl: string, name?: string): A
     hook_attributes: { url: `${baseUrl}${WEBHOOK_PATH}`, active: true },
     redirect_url: `${baseUrl}/setup/callback`,
     callback_urls: [`${baseUrl}/auth/callback`],
-    setup_url: `${baseUrl}/setup/installed`,
+    // After an installation GitHub sends the user here: the dashboard (the setup server is gone by then).
+    setup_url: `${baseUrl}/`,
     public: false,
     default_permissions: file.default_permissions,
     default_events: file.default_events,

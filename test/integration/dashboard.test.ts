@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDashboard, type DashboardConfig } from '../../src/dashboard/create-dashboard.js';
 import { SessionStore } from '../../src/dashboard/session-store.js';
+import { buildManifest, readAppYml } from '../../src/setup/manifest.js';
 import { DeployHistory, type DeployRecord } from '../../src/history/deploy-history.js';
 import { createLogger } from '../../src/logger.js';
 import type { CommandJobData } from '../../src/queue/job-types.js';
@@ -120,6 +121,14 @@ describe('dashboard: sign-in, sessions, CSRF, permissions at action time (GitHub
     const token = [...github.users.tokens].find(([, login]) => login === 'alice')![0];
     expect(client.setCookies.join('\n')).not.toContain(token);
     expect(page).not.toContain(token);
+  });
+
+  it("GitHub's redirect after an installation (the manifest's setup_url) lands on the dashboard, not on a 404", async () => {
+    const setupUrl = new URL(buildManifest(readAppYml(), baseUrl).setup_url);
+    expect(setupUrl.origin).toBe(new URL(baseUrl).origin);
+    const response = await new DashboardClient(baseUrl).get(`${setupUrl.pathname}?installation_id=42&setup_action=install`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Sign in with GitHub');
   });
 
   it('rotates the session id at sign-in: the session the browser had before is gone', async () => {
