@@ -30,8 +30,16 @@ export function ownedFilters(instance: string, extra: Record<string, string> = {
   return [`${LABEL.managed}=true`, `${LABEL.instance}=${instance}`, ...Object.entries(extra).map(([k, v]) => `${k}=${v}`)];
 }
 
-/** Ownership and identity labels (no routing): images, app containers, probes, services and one-off tasks. */
-export function ownershipLabels(id: DeploymentIdentity, role: 'app' | 'probe' | 'relay' | 'image' | 'service' | 'task'): Record<string, string> {
+/** What an object the bot creates is for (`cloud.helvetia.role`). */
+export type Role = 'app' | 'probe' | 'relay' | 'image' | 'service' | 'task';
+
+/** Labels selecting the objects of one role in one environment (its app containers by default). */
+export function environmentFilters(instance: string, repository: string, environment: string, role: Role = 'app'): string[] {
+  return ownedFilters(instance, { [LABEL.repository]: repository, [LABEL.environment]: environment, [LABEL.role]: role });
+}
+
+/** Ownership and identity labels (no routing): images, app containers, probes, relays, services and one-off tasks. */
+export function ownershipLabels(id: DeploymentIdentity, role: Role): Record<string, string> {
   return {
     [LABEL.managed]: 'true',
     [LABEL.repository]: id.repository,

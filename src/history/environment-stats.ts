@@ -13,6 +13,17 @@ export interface EnvironmentStats {
   tasks?: number;
 }
 
+/**
+ * Samples added up (Swarm: a node's tasks, then every node's parts): CPU and memory summed, `at`
+ * the oldest sample's, `tasks` counted (a sample without a count is one task).
+ */
+export function sumStats(samples: readonly Omit<EnvironmentStats, 'containerId'>[], now: number): EnvironmentStats {
+  return samples.reduce<EnvironmentStats>((sum, p) => ({
+    containerId: '', cpuPercent: sum.cpuPercent + p.cpuPercent, memoryBytes: sum.memoryBytes + p.memoryBytes,
+    memoryLimitBytes: sum.memoryLimitBytes + p.memoryLimitBytes, at: Math.min(sum.at, p.at), tasks: sum.tasks! + (p.tasks ?? 1),
+  }), { containerId: '', cpuPercent: 0, memoryBytes: 0, memoryLimitBytes: 0, at: now, tasks: 0 });
+}
+
 /** Parts older than this (a node whose worker stopped sampling) no longer count. */
 const STALE_MS = 120_000;
 
@@ -50,10 +61,7 @@ export class StatsStore {
     if (raw !== null) return JSON.parse(raw) as EnvironmentStats;
     const parts = (await this.nodeParts(`${repository}@${environment}`)).filter((p) => now - p.at <= STALE_MS);
     if (!parts.length) return undefined;
-    return parts.reduce((sum, p) => ({
-      containerId: '', cpuPercent: sum.cpuPercent + p.cpuPercent, memoryBytes: sum.memoryBytes + p.memoryBytes,
-      memoryLimitBytes: sum.memoryLimitBytes + p.memoryLimitBytes, at: Math.min(sum.at, p.at), tasks: (sum.tasks ?? 0) + (p.tasks ?? 1),
-    }), { containerId: '', cpuPercent: 0, memoryBytes: 0, memoryLimitBytes: 0, at: now, tasks: 0 } as EnvironmentStats);
+    return sumStats(parts, now);
   }
 
   private async nodeParts(environment: string): Promise<EnvironmentStats[]> {

@@ -3,7 +3,7 @@ import { LABEL, ownedFilters } from '../docker/labels.js';
 import type { Logger } from '../logger.js';
 import { Periodic } from './periodic.js';
 import type { DeployState } from '../worker/deploy-state.js';
-import type { EnvironmentStats, StatsStore } from './environment-stats.js';
+import { sumStats, type EnvironmentStats, type StatsStore } from './environment-stats.js';
 
 /**
  * DEPLOY_BACKEND=swarm: an environment's tasks run on any node, and a node's Docker API (through
@@ -22,21 +22,19 @@ export class TaskStatsSampler {
     const live = await state.liveContainers();
     await stats.retain(new Set(live.map((l) => `${l.repository}@${l.environment}`)));
     const tasks = (await engine.listContainers(ownedFilters(instance, { [LABEL.role]: 'app' }))).filter((c) => c.state === 'running' && c.labels['com.docker.swarm.service.id']);
-    const parts = new Map<string, EnvironmentStats>();
+    const samples = new Map<string, Omit<EnvironmentStats, 'containerId'>[]>();
     for (const task of tasks) {
       const environment = `${task.labels[LABEL.repository]}@${task.labels[LABEL.environment]}`;
       try {
         const usage = await engine.containerStats(task.id);
-        const sum = parts.get(environment) ?? { containerId: '', cpuPercent: 0, memoryBytes: 0, memoryLimitBytes: 0, at: Date.now(), tasks: 0 };
-        parts.set(environment, {
-          ...sum, cpuPercent: sum.cpuPercent + usage.cpuPercent, memoryBytes: sum.memoryBytes + usage.memoryBytes,
-          memoryLimitBytes: sum.memoryLimitBytes + usage.memoryLimitBytes, tasks: sum.tasks! + 1,
-        });
+        samples.set(environment, [...(samples.get(environment) ?? []), { ...usage, at: Date.now() }]);
       } catch (err) {
         // A task replaced between the listing and its sample: the next tick sees the new one.
         this.deps.logger.debug({ err, environment, containerId: task.id }, 'could not sample a task');
       }
     }
+    const now = Date.now();
+    const parts = new Map([...samples].map(([environment, list]) => [environment, sumStats(list, now)]));
     await stats.setNodeParts(node, parts);
   }
 
@@ -48,5 +46,4 @@ export class TaskStatsSampler {
   stop(): Promise<void> {
     return this.periodic.stop();
   }
-
 }

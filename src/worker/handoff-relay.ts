@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hardenedHostConfig } from '../docker/container-spec.js';
 import type { ContainerSummary } from '../docker/engine.js';
-import { LABEL, ownedFilters, ownershipLabels } from '../docker/labels.js';
+import { environmentFilters, ownershipLabels } from '../docker/labels.js';
 import { dockerMessage } from './deploy-errors.js';
 import type { RunInput } from './run-step.js';
 
@@ -22,11 +22,6 @@ export interface HandoffRelay {
   name: string;
 }
 
-/** Every relay of one environment (a crashed worker's included): retired with the previous containers. */
-export function relayFilters(instance: string, repository: string, environment: string): string[] {
-  return ownedFilters(instance, { [LABEL.repository]: repository, [LABEL.environment]: environment, [LABEL.role]: 'relay' });
-}
-
 /**
  * Starts the relay to the new container when a running container holds the environment's name
  * (no holder: nothing to overlap). Undefined, with a log line, when it cannot: the switch then
@@ -34,7 +29,7 @@ export function relayFilters(instance: string, repository: string, environment: 
  */
 export async function prepareRelay(input: RunInput, containerId: string, alias: string): Promise<HandoffRelay | undefined> {
   const { identity, engine, config, log } = input;
-  const environment = await engine.listContainers(ownedFilters(identity.instance, { [LABEL.repository]: identity.repository, [LABEL.environment]: identity.environment, [LABEL.role]: 'app' }));
+  const environment = await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment));
   if (!environment.some((c) => c.name === alias && c.state === 'running')) return undefined;
   const address = environment.find((c) => c.id === containerId)?.addresses[config.EDGE_NETWORK];
   if (!address) return undefined;
@@ -62,14 +57,12 @@ export async function prepareRelay(input: RunInput, containerId: string, alias: 
   }
 }
 
-/** At the switch: the relay answers to the environment's name. False (and a log line) when it cannot. */
-export async function joinRelay(input: RunInput, relay: HandoffRelay, alias: string): Promise<boolean> {
+/** At the switch: the relay answers to the environment's name (a log line when it cannot: the switch goes on). */
+export async function joinRelay(input: RunInput, relay: HandoffRelay, alias: string): Promise<void> {
   try {
     await input.engine.connectNetwork(relay.id, input.config.EDGE_NETWORK, { aliases: [alias] });
-    return true;
   } catch (error) {
     input.log.step(`the hand-off relay ${relay.name} could not join (${dockerMessage(error)}): a lookup of ${alias} in the instant between the switch's two renames can fail`);
-    return false;
   }
 }
 

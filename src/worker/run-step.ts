@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load-config.js';
 import { appContainerSpec } from '../docker/container-spec.js';
 import type { ContainerSummary, DockerEngine } from '../docker/engine.js';
-import { LABEL, ownershipLabels, type DeploymentIdentity } from '../docker/labels.js';
+import { environmentFilters, LABEL, ownershipLabels, type DeploymentIdentity } from '../docker/labels.js';
 import { traefikLabels } from '../docker/traefik-labels.js';
 import { DockerRefusedError, dockerMessage } from './deploy-errors.js';
 import type { DeployLog } from './deploy-log.js';
@@ -10,7 +10,7 @@ import type { DeployState } from './deploy-state.js';
 import { UnhealthyError, waitHealthy } from './health.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { withEnvironmentLock } from './environment-lock.js';
-import { environmentFilters, retire, switchOver } from './switch-over.js';
+import { retire, switchOver } from './switch-over.js';
 import { prepareRelay, type HandoffRelay } from './handoff-relay.js';
 
 export interface RunInput {

@@ -1,14 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ContainerSummary } from '../docker/engine.js';
-import { LABEL, ownedFilters } from '../docker/labels.js';
+import { environmentFilters, LABEL } from '../docker/labels.js';
 import { dockerMessage } from './deploy-errors.js';
-import { joinRelay, relayFilters, relaysToRetire, type HandoffRelay } from './handoff-relay.js';
+import { joinRelay, relaysToRetire, type HandoffRelay } from './handoff-relay.js';
 import type { RunInput } from './run-step.js';
-
-/** Labels selecting every app container of one environment. */
-export function environmentFilters(instance: string, repository: string, environment: string): string[] {
-  return ownedFilters(instance, { [LABEL.repository]: repository, [LABEL.environment]: environment, [LABEL.role]: 'app' });
-}
 
 /** The name a previous live container takes when it hands the environment's name on. */
 const retiredName = (alias: string) => `${alias}--retired-${randomBytes(3).toString('hex')}`;
@@ -47,7 +42,7 @@ export async function switchOver(input: RunInput, containerId: string, alias: st
   await leaveAlias(input, previous.filter((c) => c !== holder && c.state === 'running' && !isRetired(c.name, alias)));
   await input.state.setLive(identity.repository, identity.environment, containerId, identity.sha);
   await input.state.touch(identity.repository, identity.environment);
-  const relays = (await engine.listContainers(relayFilters(identity.instance, identity.repository, identity.environment))).filter((c) => c.labels[LABEL.role] === 'relay');
+  const relays = (await engine.listContainers(environmentFilters(identity.instance, identity.repository, identity.environment, 'relay'))).filter(isRelay);
   return [...previous, ...relaysToRetire(relays, config.EDGE_NETWORK, relay)];
 }
 
