@@ -63,7 +63,7 @@ async function deployRound(stack: BenchStack, cluster: SwarmCluster, proxies: Pr
   const workers: RunningProcess[] = [];
   try {
     for (let i = 0; i < builders; i++) {
-      const worker = startCli(['worker'], { ...stack.env, DOCKER_HOST: proxies[i]!.dockerHost, SWARM_MANAGER_HOST: proxies[0]!.dockerHost });
+      const worker = startCli(['worker'], { ...stack.env, DOCKER_HOST: proxies[i]!.dockerHost, SWARM_MANAGER_HOST: proxies[0]!.dockerHost, SWARM_NODE_ID: cluster.node(i).nodeId });
       workers.push(worker);
       await waitUntil(`worker ${i} started`, () => worker.output().includes('worker started'), 60_000, 100);
     }

@@ -98,6 +98,7 @@ const schema = z.object({
   REGISTRY_USERNAME: z.string().optional(),
   REGISTRY_PASSWORD: z.string().optional(),
   /** swarm: the manager's `helvetia proxy` (service calls); unset: DOCKER_HOST, when this worker runs on a manager. */
+  SWARM_NODE_ID: z.string().regex(/^[a-z0-9]{25}$/, { error: 'must be a Swarm node id (25 characters a-z0-9, `docker node ls -q`; deploy/stack.yml sets "{{.Node.ID}}")' }).optional(),
   SWARM_MANAGER_HOST: z.string().regex(/^(unix|tcp|http):\/\//, { error: 'must be unix://, tcp:// or http://' }).optional(),
   /** Globs a companion service's image must match (comma list); unset: any image. */
   SERVICE_IMAGES: z

@@ -1,9 +1,12 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/load-config.js';
+import { ConfigError } from '../config/errors.js';
 import { createDockerClient } from '../docker/docker-client.js';
 import { DockerodeEngine } from '../docker/dockerode-engine.js';
 import { DockerodeSwarm, registryAuth } from '../swarm/swarm-engine.js';
 import { swarmRuntime } from '../swarm/swarm-runtime.js';
+import { NodeChores } from '../swarm/node-chores.js';
+import { NodePins } from '../swarm/node-pins.js';
 import { GitHubApp } from '../github/client.js';
 import type { Logger } from '../logger.js';
 import { BuildLogStore } from '../logs/build-log-store.js';
@@ -53,11 +56,17 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
   const engine = new DockerodeEngine(local);
   // Swarm: service calls (and the edge overlay) go to a manager's proxy; builds stay on this node's.
   const managerClient = config.DEPLOY_BACKEND === 'swarm' ? createDockerClient(config.SWARM_MANAGER_HOST ?? config.DOCKER_HOST) : undefined;
+  const swarm = managerClient ? new DockerodeSwarm(managerClient, registryAuth(config), local) : undefined;
+  const node = config.SWARM_NODE_ID;
+  if (swarm && !node) throw new ConfigError([{ variable: 'SWARM_NODE_ID', message: 'is required for a worker with DEPLOY_BACKEND=swarm: the Swarm node it builds on (deploy/stack.yml sets "{{.Node.ID}}")' }]);
+  const chores = new NodeChores(connection, config.QUEUE_PREFIX);
   const deps: WorkerDeps = {
     config,
     logger: logger.child({ role: 'worker' }),
     engine,
-    ...(managerClient ? { runtime: swarmRuntime(new DockerodeSwarm(managerClient, registryAuth(config), local), config.REGISTRY_URL!) } : {}),
+    ...(managerClient && swarm
+      ? { runtime: swarmRuntime({ swarm, manager: new DockerodeEngine(managerClient), pins: new NodePins(connection, config.QUEUE_PREFIX), registry: config.REGISTRY_URL!, chores, node: node! }) }
+      : {}),
     state,
     events,
     supersession: queue.supersession,
@@ -74,6 +83,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
   // Swarm runs an environment's tasks on any node: each worker samples those on its own node.
   const sampler = config.DEPLOY_BACKEND === 'swarm' ? new TaskStatsSampler({ ...samplerDeps, instance: config.QUEUE_PREFIX, node: hostname() }) : new StatsSampler(samplerDeps);
   await reconcile(deps, queue.queue);
+  // Swarm: what only this node can do (removing the volumes of environments pinned here).
+  const choresWorker = node && swarm ? chores.start(node, engine, logger.child({ role: 'worker', component: 'node-chores' })) : undefined;
   const workers = await createWorkers(connection, deps, {
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
@@ -90,6 +101,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
     await new Promise<void>((resolve) => (http ? http.close(() => resolve()) : resolve()));
     await sampler.stop();
     await workers.close();
+    await choresWorker?.close();
     const unsent = await background.drain(20_000);
     if (unsent > 0) logger.warn({ unsent }, 'stopped with GitHub reports unsent; the next start reconciles their check runs');
     await historyWrites.settled();

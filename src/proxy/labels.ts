@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { inspect } from 'node:util';
 import { isObject, type JsonObject, type JsonValue } from './json-strict.js';
+import { volumeNamespace } from '../docker/volume-namespace.js';
 
 /**
  * The "managed" label: forced on everything created through the proxy (the worker filters its own
@@ -31,11 +32,14 @@ export type OwnerKind = 'object' | 'image';
 export class OwnerTokens {
   readonly object: string;
   readonly image: string;
+  /** The prefix of the volume names this owner's services may mount (src/docker/volume-namespace.ts). */
+  readonly volumeNamespace: string;
 
   constructor(secret: string) {
     const derive = (purpose: string): string => createHmac('sha256', secret).update(`helvetia proxy owner token v1: ${purpose}`).digest('hex');
     this.object = derive('containers, networks, volumes');
     this.image = derive('images');
+    this.volumeNamespace = volumeNamespace(this.object);
     Object.freeze(this);
   }
 

@@ -24,7 +24,8 @@ export interface PreparedEnvironment {
   services: ServiceState[];
 }
 
-interface Input {
+/** What preparing an environment takes (on one host, or on Swarm: src/swarm/swarm-environment.ts). */
+export interface PrepareInput {
   identity: DeploymentIdentity;
   services: Record<string, ServiceConfig>;
   appVolumes: Record<string, string>;
@@ -45,7 +46,7 @@ const dockerVolumes = (identity: DeploymentIdentity, volumes: Record<string, str
  * (re)started and waited for. A replaced service's old container is stopped first (two database
  * servers must never share a data volume) and started again if the new one never gets ready.
  */
-export async function prepareEnvironment(input: Input): Promise<PreparedEnvironment> {
+export async function prepareEnvironment(input: PrepareInput): Promise<PreparedEnvironment> {
   const { identity, engine } = input;
   const names = Object.keys(input.services);
   const network = input.needsNetwork || names.length > 0 ? environmentNetwork(identity) : undefined;
@@ -60,7 +61,7 @@ export async function prepareEnvironment(input: Input): Promise<PreparedEnvironm
   return { ...(network ? { network } : {}), appVolumes: dockerVolumes(identity, input.appVolumes), services };
 }
 
-async function ensureService(input: Input, name: string, service: ServiceConfig, network: string): Promise<ServiceState> {
+async function ensureService(input: PrepareInput, name: string, service: ServiceConfig, network: string): Promise<ServiceState> {
   const { identity, engine, config, log } = input;
   const hash = serviceSpecHash(name, service);
   const existing = await engine.listContainers(ownedFilters(identity.instance, { [LABEL.repository]: identity.repository, [LABEL.environment]: identity.environment, [LABEL.role]: 'service', [SERVICE_LABEL.service]: name }));

@@ -14,12 +14,8 @@ export class TaskError extends Error {
   }
 }
 
-/**
- * Runs `command` once in a one-off container of the new image (the app's env and volumes, the
- * environment network), its output into the deploy log, and removes the container. Fails with
- * the exit code, or when it runs past `timeoutMs` (then it is stopped).
- */
-export async function runTask(input: {
+/** A release or seed run (on one host here; on Swarm: src/swarm/swarm-task.ts). */
+export interface TaskInput {
   kind: 'release' | 'seed';
   command: string;
   image: string;
@@ -32,7 +28,14 @@ export async function runTask(input: {
   log: DeployLog;
   timeoutMs: number;
   signal: AbortSignal;
-}): Promise<void> {
+}
+
+/**
+ * Runs `command` once in a one-off container of the new image (the app's env and volumes, the
+ * environment network), its output into the deploy log, and removes the container. Fails with
+ * the exit code, or when it runs past `timeoutMs` (then it is stopped).
+ */
+export async function runTask(input: TaskInput): Promise<void> {
   const { engine, log, kind } = input;
   const name = `helvetia-${environmentId(input.identity)}-${kind}-${randomBytes(3).toString('hex')}`;
   const id = await engine.createContainer(

@@ -68,9 +68,13 @@ export function taskContainerSpec(input: {
   };
 }
 
+/** A shell loop that exits 0 once `target port` (shell words: "$0" "$1" by default) accepts a TCP connection, 1 after `attempts`. */
+export const tcpProbeScript = (attempts: number, target = '"$0"', port = '"$1"'): string =>
+  `i=0; while [ $i -lt ${attempts} ]; do if timeout 3 nc -w 2 ${target} ${port} </dev/null 2>/dev/null; then exit 0; fi; i=$((i+1)); sleep 0.5; done; exit 1`;
+
 /** A short-lived TCP probe on the environment network: exits 0 once `target:port` accepts a connection. */
 export function tcpProbeSpec(input: { name: string; image: string; target: string; port: number; attempts: number; network: string; labels: Record<string, string> }): ContainerCreateOptions {
-  const script = `i=0; while [ $i -lt ${input.attempts} ]; do if timeout 3 nc -w 2 "$0" "$1" </dev/null 2>/dev/null; then exit 0; fi; i=$((i+1)); sleep 0.5; done; exit 1`;
+  const script = tcpProbeScript(input.attempts);
   return {
     name: input.name,
     Image: input.image,

@@ -1,5 +1,8 @@
 import type Docker from 'dockerode';
 import { asDockerUnavailable, notFound } from '../docker/engine.js';
+import { volumeNamespace } from '../docker/volume-namespace.js';
+import { OWNER_TOKEN_LABEL } from '../proxy/labels.js';
+import { demux } from '../docker/dockerode-engine.js';
 
 /** A service as the worker needs it: identity, spec version (for updates), the rolling update's state. */
 export interface ServiceState {
@@ -41,6 +44,16 @@ export interface SwarmEngine {
   removeService(id: string): Promise<boolean>;
   listServices(labelFilters: string[]): Promise<ServiceState[]>;
   listTasks(service: string): Promise<TaskState[]>;
+  /** The last `tail` lines of a service's tasks' output (a release or seed job). */
+  serviceLogs(id: string, tail: number): Promise<string>;
+  /** The volume namespace of the owner of `network` (an owned overlay): see src/docker/volume-namespace.ts. */
+  volumeNamespace(network: string): Promise<string>;
+}
+
+/** helvetia/<repo>--<owner>:<sha> → the registry repository and tag it is pushed as. */
+export function registryTarget(registry: string, image: string): { repository: string; tag: string } {
+  const colon = image.lastIndexOf(':');
+  return { repository: `${registry}/${image.slice(0, colon)}`, tag: image.slice(colon + 1) };
 }
 
 /** X-Registry-Auth for dockerode (it base64-encodes the object): credentials, or only the address (a registry without auth). */
@@ -128,6 +141,18 @@ export class DockerodeSwarm implements SwarmEngine {
 
   async listServices(labelFilters: string[]): Promise<ServiceState[]> {
     return ((await this.docker.listServices({ filters: { label: labelFilters } })) as Docker.Service[]).map(toService);
+  }
+
+  async serviceLogs(id: string, tail: number): Promise<string> {
+    const raw = (await this.docker.getService(id).logs({ stdout: true, stderr: true, follow: false, tail })) as unknown as Buffer;
+    return demux(raw);
+  }
+
+  async volumeNamespace(network: string): Promise<string> {
+    const info = (await this.docker.getNetwork(network).inspect()) as { Labels?: Record<string, string> };
+    const token = info.Labels?.[OWNER_TOKEN_LABEL];
+    if (!token) throw new Error(`network ${network} carries no owner token: it was not created through the proxy`);
+    return volumeNamespace(token);
   }
 
   async listTasks(service: string): Promise<TaskState[]> {

@@ -4,38 +4,32 @@ import { withEnvironmentLock } from '../worker/environment-lock.js';
 import { DockerRefusedError } from '../worker/deploy-errors.js';
 import type { RunInput, RunResult } from '../worker/run-step.js';
 import { appServiceSpec } from './service-spec.js';
-import type { SwarmEngine } from './swarm-engine.js';
+import { pinConstraints, type SwarmDeps } from './swarm-environment.js';
 import { waitServiceConverged } from './wait-service.js';
 
 /** How long a new task is watched after it turned healthy before Swarm calls the update done. */
 const MONITOR_SECONDS = 3;
 
-/** helvetia/<repo>--<owner>:<sha> → the registry repository and tag it is pushed as. */
-export function registryTarget(registry: string, image: string): { repository: string; tag: string } {
-  const colon = image.lastIndexOf(':');
-  return { repository: `${registry}/${image.slice(0, colon)}`, tag: image.slice(colon + 1) };
-}
-
 /**
- * The run step on Docker Swarm: the built image goes to the cluster's registry and the
- * environment's service runs it by digest. A first deploy creates the service; later ones update
- * it start-first, gated by the image's HEALTHCHECK, rolled back by Swarm when the new tasks fail
- * (the previous version keeps serving, and the error is the task's). Swarm replaces the old tasks
- * itself, so there is nothing to retire.
+ * The run step on Docker Swarm: the built image goes to the cluster's registry (`push`: its
+ * reference by digest) and the environment's service runs it. A first deploy creates the service;
+ * later ones update it start-first (stop-first with strategy: recreate), gated by the image's
+ * HEALTHCHECK, rolled back by Swarm when the new tasks fail (the previous version keeps serving,
+ * and the error is the task's). An app with volumes runs on the node they are pinned to. Swarm
+ * replaces the old tasks itself, so there is nothing to retire.
  */
-export async function swarmRunStep(input: RunInput, swarm: SwarmEngine, registry: string): Promise<RunResult> {
+export async function swarmRunStep(input: RunInput, deps: SwarmDeps, push: (image: string) => Promise<string>): Promise<RunResult> {
   const { identity, config, log, repoConfig } = input;
-  if (Object.keys(repoConfig.services).length || Object.keys(repoConfig.volumes).length || repoConfig.release || repoConfig.seed) {
-    throw new DockerRefusedError('companion services, volumes, release and seed commands are not supported with DEPLOY_BACKEND=swarm yet (README "Scaling out")');
-  }
+  const { swarm } = deps;
   const alias = input.hostname.split('.')[0]!;
-  const target = registryTarget(registry, input.image);
-  log.step(`pushing ${target.repository}:${target.tag} to the cluster's registry`);
-  const digest = await swarm.pushImage(input.image, target);
-  const image = `${target.repository}@${digest}`;
+  log.step(`pushing ${input.image} to the cluster's registry`);
+  const image = await push(input.image);
+  const volumes = input.volumes ?? {};
+  const node = Object.keys(volumes).length > 0 ? await deps.pins.get(identity.repository, identity.environment) : undefined;
   const containerLabels = { ...ownershipLabels(identity, 'app'), [LABEL.hostname]: input.hostname };
   const spec = appServiceSpec({
     name: alias, image, replicas: repoConfig.replicas, containerLabels, env: { ...input.env, PORT: String(repoConfig.port) }, network: config.EDGE_NETWORK, alias,
+    ...(input.environmentNetwork ? { environmentNetwork: input.environmentNetwork } : {}), volumes, constraints: pinConstraints(node), stopFirst: repoConfig.strategy === 'recreate',
     labels: {
       ...containerLabels,
       ...traefikLabels({ hostname: input.hostname, port: repoConfig.port, network: config.EDGE_NETWORK, entrypoint: config.TRAEFIK_ENTRYPOINT, tls: config.TRAEFIK_TLS, provider: 'swarm' }),

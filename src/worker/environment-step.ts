@@ -3,11 +3,11 @@ import type { RepoConfig } from '../config/repo-config.js';
 import type { DockerEngine } from '../docker/engine.js';
 import type { DeploymentIdentity } from '../docker/labels.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import { prepareEnvironment, type ServiceState } from '../services/ensure-services.js';
-import { runTask } from '../services/run-task.js';
+import type { ServiceState } from '../services/ensure-services.js';
 import { interpolateAppEnv, resolveServiceEnv } from '../services/service-env.js';
 import type { DeployLog } from './deploy-log.js';
 import type { DeployState } from './deploy-state.js';
+import type { Runtime } from './runtime.js';
 
 export interface EnvironmentReady {
   /** The app's environment variables: .helvetia.yml env (service references filled in) and secrets. */
@@ -31,6 +31,8 @@ export async function environmentStep(input: {
   store?: SecretStore;
   state: DeployState;
   engine: DockerEngine;
+  /** Where the environment runs: its companions and one-off tasks go there too. */
+  runtime: Runtime;
   config: Config;
   log: DeployLog;
   signal: AbortSignal;
@@ -39,12 +41,12 @@ export async function environmentStep(input: {
   const serviceEnv = await resolveServiceEnv(repoConfig.services, { store: input.store, repositoryId: input.repositoryId, environment: identity.environment });
   log.addSecrets(serviceEnv.generated);
   const env = { ...interpolateAppEnv(repoConfig.env, serviceEnv), ...input.secretEnv };
-  const prepared = await prepareEnvironment({
+  const prepared = await input.runtime.prepare({
     identity, services: repoConfig.services, appVolumes: repoConfig.volumes, needsNetwork: Boolean(repoConfig.release || repoConfig.seed), serviceEnv,
     engine: input.engine, config: input.config, log, signal: input.signal,
   });
   const task = (kind: 'release' | 'seed', command: string) =>
-    runTask({
+    input.runtime.runTask({
       kind, command, image: input.image, identity, env: { ...env, PORT: String(repoConfig.port) }, network: prepared.network!, volumes: prepared.appVolumes,
       limits: { memoryMb: repoConfig.memoryMb, cpus: repoConfig.cpus, pidsLimit: input.config.RUN_PIDS_LIMIT },
       engine: input.engine, log, timeoutMs: input.config.BUILD_TIMEOUT_SECONDS * 1000, signal: input.signal,

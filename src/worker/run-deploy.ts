@@ -179,7 +179,7 @@ export async function runDeploy(job: Job<RunningData>, deps: WorkerDeps, jobSign
     await progress.emit({ type: 'built', image, buildMs, rollback: data.rollback });
     await assertLatest();
     const ready = await environmentStep({
-      identity, repositoryId, image, repoConfig, secretEnv: secrets.env, store: deps.secrets?.store, state: deps.state, engine: deps.engine, config: deps.config, log, signal: cancel.signal,
+      identity, repositoryId, image, repoConfig, secretEnv: secrets.env, store: deps.secrets?.store, state: deps.state, engine: deps.engine, runtime: runtimeOf(deps), config: deps.config, log, signal: cancel.signal,
     });
     await assertLatest();
     const { containerId, healthMs, retire } = await runtimeOf(deps).run({ identity, image, hostname, repoConfig, env: ready.env, environmentNetwork: ready.network, volumes: ready.appVolumes, engine: deps.engine, state: deps.state, config: deps.config, log, signal: cancel.signal, assertLatest });

@@ -1,5 +1,7 @@
 import type { DockerEngine } from '../docker/engine.js';
 import { LABEL, ownedFilters } from '../docker/labels.js';
+import { prepareEnvironment, type PrepareInput, type PreparedEnvironment } from '../services/ensure-services.js';
+import { runTask, type TaskInput } from '../services/run-task.js';
 import { runStep, type RunInput, type RunResult } from './run-step.js';
 
 /**
@@ -8,6 +10,10 @@ import { runStep, type RunInput, type RunResult } from './run-step.js';
  * from DEPLOY_BACKEND, in the entrypoint.
  */
 export interface Runtime {
+  /** The environment's companions before its app: network, volumes, services. */
+  prepare(input: PrepareInput): Promise<PreparedEnvironment>;
+  /** A release or seed command in the new image, with the app's env and volumes. */
+  runTask(input: TaskInput): Promise<void>;
   /** Starts the new version of the environment and makes it serve once healthy (the previous one keeps serving until then). */
   run(input: RunInput): Promise<RunResult>;
   /** Removes what serves the environment beyond its containers (Swarm: its services); resolves with their names. */
@@ -20,6 +26,8 @@ export interface Runtime {
 export function containerRuntime(engine: DockerEngine): Runtime {
   return {
     run: runStep,
+    prepare: prepareEnvironment,
+    runTask,
     removeEnvironment: async () => [],
     listApps: async (instance, extra = {}) => (await engine.listContainers(ownedFilters(instance, { ...extra, [LABEL.role]: 'app' }))).map((c) => c.labels),
   };

@@ -15,7 +15,9 @@ import { StatsStore } from '../../src/history/environment-stats.js';
 import { TaskStatsSampler } from '../../src/history/task-stats-sampler.js';
 import { DeployState } from '../../src/worker/deploy-state.js';
 import { BotUnderTest } from '../helpers/bot-processes.js';
-import { startCli } from '../helpers/processes.js';
+import { runCli, startCli } from '../helpers/processes.js';
+import { statefulSite } from '../helpers/stateful-site.js';
+import { environmentId } from '../../src/services/environment-objects.js';
 import { startProxyProcess } from '../helpers/proxy-process.js';
 import { runInNetwork } from '../helpers/docker.js';
 import { randomSha } from '../helpers/pipeline.js';
@@ -40,6 +42,7 @@ function site(body: string, healthy = true): Record<string, string> {
 describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd, a registry, the bot behind its proxy)', () => {
   const cluster = new SwarmCluster();
   let bot: BotUnderTest;
+  let sealKey = '';
   const send = (event: string, payload: unknown) => deliver(bot.baseUrl, event, payload, { secret: bot.secret });
   const label = () => ({ 'hvtest.tmp': bot.prefix });
   /** One HTTP request to `host` from a container on node `index`, over the overlay. */
@@ -76,16 +79,20 @@ describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd
   beforeAll(async () => {
     await cluster.start();
     for (const node of cluster.nodes) await cluster.loadImage('helvetia-base:latest', node.index);
+    // The companion image is on the builder nodes only: the worker mirrors it to the registry.
+    for (const index of [0, 1]) await cluster.loadImage('helvetia-redis:7', index);
+    const keys = await runCli(['keys', 'generate'], {});
+    sealKey = /^SEAL_PRIVATE_KEY=(\S+)$/m.exec(keys.stdout)![1]!;
     bot = new BotUnderTest(
       'e2e-swarm',
-      { DEPLOY_BACKEND: 'swarm', REGISTRY_URL: cluster.registry, HEALTH_TIMEOUT_SECONDS: '90', STATS_INTERVAL_SECONDS: '1' },
+      { DEPLOY_BACKEND: 'swarm', REGISTRY_URL: cluster.registry, HEALTH_TIMEOUT_SECONDS: '90', STATS_INTERVAL_SECONDS: '1', SWARM_NODE_ID: cluster.manager.nodeId },
       {
         docker: cluster.manager.docker,
         createEdge: false,
         proxyEnv: { PROXY_PROFILE: 'swarm', SERVICES: '1', TASKS: '1', NODES: '1', DOCKER_SOCKET: cluster.manager.socket, REGISTRY_URL: cluster.registry },
       },
     );
-    await bot.start();
+    await bot.start({ SEAL_PRIVATE_KEY: sealKey });
   }, 300_000);
 
   afterAll(async () => {
@@ -156,7 +163,7 @@ describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd
   it('a worker on a non-manager node builds there, pushes to the registry and deploys through the manager\'s proxy', async () => {
     const builderProxy = await startProxyProcess({ DOCKER_SOCKET: cluster.node(1).socket, REGISTRY_URL: cluster.registry, EDGE_NETWORK: bot.network, PROXY_OWNER_SECRET: bot.proxy.ownerSecret });
     await bot.worker.stop();
-    const builder = startCli(['worker'], { ...bot.env, DOCKER_HOST: builderProxy.dockerHost, SWARM_MANAGER_HOST: bot.proxy.dockerHost });
+    const builder = startCli(['worker'], { ...bot.env, DOCKER_HOST: builderProxy.dockerHost, SWARM_MANAGER_HOST: bot.proxy.dockerHost, SWARM_NODE_ID: cluster.node(1).nodeId });
     try {
       const sha = await push('version 3');
       await concluded(sha, 'success');
@@ -189,6 +196,57 @@ describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd
       return counts.reduce((a, b) => a + b, 0);
     }, { timeout: 60_000 }).toBe(0);
     expect(await probe(2)).toBe('version 3');
+  });
+
+  it('a preview with a database and volumes: companions are services pinned to the deploying worker\'s node; closing it removes them, the overlay and the volumes there', async () => {
+    // The worker on node 1 deploys: the environment is pinned there, where its proxy creates the volumes.
+    const builderProxy = await startProxyProcess({ DOCKER_SOCKET: cluster.node(1).socket, REGISTRY_URL: cluster.registry, EDGE_NETWORK: bot.network, PROXY_OWNER_SECRET: bot.proxy.ownerSecret });
+    await bot.worker.stop();
+    const builder = startCli(['worker'], { ...bot.env, DOCKER_HOST: builderProxy.dockerHost, SWARM_MANAGER_HOST: bot.proxy.dockerHost, SWARM_NODE_ID: cluster.node(1).nodeId });
+    try {
+      const sha = randomSha();
+      bot.github.addCommit(OWNER, REPO, sha, statefulSite({ label: 'stateful 9' }));
+      bot.github.pulls.set(`${FULL}#9`, { state: 'open', headSha: sha, headRepo: FULL, baseRepo: FULL });
+      expect((await send('pull_request', pullRequestPayload({ action: 'opened', owner: OWNER, repo: REPO, number: 9, sha, installationId: INSTALLATION }))).status).toBe(200);
+      const check = await concluded(sha, 'success');
+      expect(check.state.output.summary).toMatch(/db/);
+      const host = `pr-9--${ALIAS}`;
+      const envId = environmentId({ instance: bot.prefix, repository: FULL, environment: 'pr-9' });
+      const pin = `node.id==${cluster.node(1).nodeId}`;
+      const db = await service(`helvetia-${envId}-db`);
+      expect(db.Spec.TaskTemplate.Placement.Constraints).toEqual([pin]);
+      expect(db.Spec.TaskTemplate.ContainerSpec.Image).toMatch(new RegExp(`^${cluster.registry.replace(/\./g, '\\.')}/helvetia/services/helvetia-redis@sha256:`));
+      expect(db.Spec.UpdateConfig.Order).toBe('stop-first');
+      const app = await service(host);
+      expect(app.Spec.TaskTemplate.Placement.Constraints).toEqual([pin]);
+      // Data goes through the app into the database service and the uploads volume; release and seed ran once.
+      const get = async (path: string) =>
+        (await runInNetwork(cluster.node(2).docker, bot.network, ['sh', '-c', `timeout 8 wget -q -O- "http://${host}:8080${path}" 2>&1 || echo NOANSWER`], label())).output.trim();
+      expect(await get('/cgi-bin/write?kept-9')).toBe('written');
+      expect(await get('/cgi-bin/read')).toMatch(/^key=kept-9 file=kept-9 seeds=1 migrations=1 token=[0-9a-f]{12}$/);
+      // The volumes are on node 1 only, named in the owner's namespace, labelled as the proxy's.
+      const volumesOn = async (index: number) =>
+        ((await cluster.node(index).docker.listVolumes({ filters: { label: [`cloud.helvetia.repository=${FULL}`, 'cloud.helvetia.environment=pr-9'] } })).Volumes ?? []).map((v) => v.Name).sort();
+      const onNode1 = await volumesOn(1);
+      expect(onNode1).toHaveLength(2);
+      for (const name of onNode1) expect(name).toMatch(new RegExp(`^hv[0-9a-f]{16}-${envId}-(redisdata|uploads)$`));
+      expect([...(await volumesOn(0)), ...(await volumesOn(2))]).toEqual([]);
+      expect(builderProxy.decisions().filter((d) => d.decision === 'deny' && d.rule !== 'not-found')).toEqual([]);
+      expect(bot.proxy.decisions().filter((d) => d.decision === 'deny' && d.rule !== 'not-found')).toEqual([]);
+
+      bot.github.pulls.set(`${FULL}#9`, { state: 'closed', headSha: sha, headRepo: FULL, baseRepo: FULL });
+      expect((await send('pull_request', pullRequestPayload({ action: 'closed', owner: OWNER, repo: REPO, number: 9, sha, installationId: INSTALLATION }))).status).toBe(200);
+      await expect.poll(async () => (await cluster.manager.docker.listServices({ filters: { label: ['cloud.helvetia.environment=pr-9'] } })).length, { timeout: 60_000 }).toBe(0);
+      await expect.poll(async () => (await cluster.manager.docker.listNetworks({ filters: { name: [`helvetia-env-${envId}`] } })).length, { timeout: 60_000 }).toBe(0);
+      // Removed by node 1's own worker, once the tasks that used them stopped.
+      await expect.poll(() => volumesOn(1), { timeout: 90_000, interval: 1000 }).toEqual([]);
+      expect(await bot.redis.hget(`${bot.prefix}:swarm:pins`, `${FULL}@pr-9`)).toBeNull();
+      expect(await probe(2)).toBe('version 3');
+    } finally {
+      await builder.stop();
+      await builderProxy.process.stop();
+      bot.worker = startCli(['worker'], bot.env);
+    }
   });
 
   it('draining a node moves its tasks and the app keeps answering', async () => {

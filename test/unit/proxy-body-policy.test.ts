@@ -66,6 +66,15 @@ describe('network policy', () => {
 });
 
 describe('volume policy', () => {
+  it('never creates a volume in another owner\'s namespace (its services would mount it unchecked), and allows its own', () => {
+    const mine = `${OWNER.volumeNamespace}-0123456789ab-db`;
+    expect(checkVolumeCreate(json(JSON.stringify({ Name: mine })), ctx())).toMatchObject({ Name: mine, Labels: LABEL });
+    const other = new OwnerTokens('another-owner-secret-0123456789abcdefgh').volumeNamespace;
+    expect(ruleOf(() => checkVolumeCreate(json(JSON.stringify({ Name: `${other}-0123456789ab-db` })), ctx()))).toBe('volume-name');
+    // Outside any namespace (plain names, as on a single host): allowed as before.
+    expect(checkVolumeCreate(json('{"Name":"hv-data"}'), ctx())).toMatchObject({ Name: 'hv-data' });
+  });
+
   it('allows plain local volumes, labelled ours, and refuses every driver option (bind, remote, even tmpfs)', () => {
     const out = checkVolumeCreate(json('{"Name":"v","Driver":"local","DriverOpts":{},"Labels":{"cloud.helvetia.owner":"guess","a":"b"}}'), ctx());
     expect(out).toMatchObject({ Name: 'v', Driver: 'local' });

@@ -58,12 +58,34 @@ describe('service spec policy (Engine API 1.41)', () => {
     expect([...c.refs.overlays].sort()).toEqual(['helvetia-edge', 'hv-app-net']);
   });
 
-  it('refuses host mounts, volumes and the workspace in the task template', () => {
+  it('refuses host mounts, volumes outside the owner\'s namespace and the workspace in the task template', () => {
     expect(ruleOf(withChange((s) => (cs(s).Mounts = [{ Type: 'bind', Source: '/', Target: '/host' }])))).toBe('host-bind');
     expect(ruleOf(withChange((s) => (cs(s).Mounts = [{ Type: 'bind', Source: '/var/run/docker.sock', Target: '/s', ReadOnly: true }])))).toBe('host-bind');
     expect(ruleOf(withChange((s) => (cs(s).Mounts = [{ Type: 'bind', Source: '/tmp/helvetia-workspaces', Target: '/w', ReadOnly: true }])))).toBe('host-bind');
     expect(ruleOf(withChange((s) => (cs(s).Mounts = [{ Type: 'volume', Source: 'data', Target: '/d' }])))).toBe('service-mount');
     expect(ruleOf(withChange((s) => (cs(s).Mounts = [{ Type: 'volume', Target: '/d', VolumeOptions: { DriverConfig: { Name: 'local', Options: { o: 'bind', device: '/' } } } }])))).toBe('volume-driver-opts');
+  });
+
+  it('mounts a volume only by a name in this owner\'s namespace, unchecked on this daemon, with the owner labels forced on the volume Swarm creates', () => {
+    const mine = `${OWNER.volumeNamespace}-0123456789ab-db`;
+    const c = ctx();
+    const out = check(withChange((s) => (cs(s).Mounts = [{ Type: 'volume', Source: mine, Target: '/data', VolumeOptions: { Labels: { 'cloud.helvetia.owner': 'forged', v: 'w' } } }])), c);
+    const mount = (((out.TaskTemplate as JsonObject).ContainerSpec as JsonObject).Mounts as JsonObject[])[0]!;
+    expect(mount).toMatchObject({ Type: 'volume', Source: mine, Target: '/data' });
+    expect({ ...((mount.VolumeOptions as JsonObject).Labels as object) }).toEqual({ v: 'w', ...LABELS });
+    // Not looked up on the manager: the volume lives on the node the task is pinned to.
+    expect([...c.refs.volumes]).toEqual([]);
+    const plain = check(withChange((s) => (cs(s).Mounts = [{ Type: 'volume', Source: mine, Target: '/data' }])));
+    expect({ ...(((((plain.TaskTemplate as JsonObject).ContainerSpec as JsonObject).Mounts as JsonObject[])[0]!.VolumeOptions as JsonObject).Labels as object) }).toEqual(LABELS);
+    // Another owner's namespace, a look-alike, a name outside any namespace, an anonymous volume, driver options.
+    const other = new OwnerTokens('another-owner-secret-0123456789abcdefgh').volumeNamespace;
+    expect(ruleOf(withChange((s) => (cs(s).Mounts = [{ Type: 'volume', Source: `${other}-0123456789ab-db`, Target: '/d' }])))).toBe('service-mount');
+    expect(ruleOf(withChange((s) => (cs(s).Mounts = [{ Type: 'volume', Source: `${OWNER.volumeNamespace}x-db`, Target: '/d' }])))).toBe('service-mount');
+    expect(ruleOf(withChange((s) => (cs(s).Mounts = [{ Type: 'volume', Source: `x${OWNER.volumeNamespace}-db`, Target: '/d' }])))).toBe('service-mount');
+    expect(ruleOf(withChange((s) => (cs(s).Mounts = [{ Type: 'volume', Target: '/d' }])))).toBe('anonymous-volume');
+    expect(ruleOf(withChange((s) => (cs(s).Mounts = [{ Type: 'volume', Source: mine, Target: '/d', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'none', o: 'bind', device: '/' } } } }])))).toBe('volume-driver-opts');
+    expect(ruleOf(withChange((s) => (cs(s).Mounts = [{ Type: 'volume', Source: mine, Target: '/d', BindOptions: { Propagation: 'rprivate' } }])))).toBe('mount-options');
+    expect(ruleOf(withChange((s) => (cs(s).Mounts = [{ Type: 'bind', Source: mine, Target: '/d', ReadOnly: true }])))).toBe('host-bind');
   });
 
   it('requires CapabilityDrop ALL and takes CapabilityAdd only from the allowlist', () => {

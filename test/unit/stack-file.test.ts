@@ -121,6 +121,8 @@ describe('deploy/stack.yml keeps the socket behind the proxies', () => {
     expect(e.DOCKER_HOST).toBe(`unix://${env('builder-proxy').PROXY_LISTEN!.slice('unix:'.length)}`);
     expect(s.volumes).toEqual(['builder-socket:/run/helvetia-proxy']);
     expect(e.SWARM_MANAGER_HOST).toBe('tcp://manager-proxy:2375');
+    // Swarm fills in the task's node id: the node whose volumes this worker creates and removes.
+    expect(e.SWARM_NODE_ID).toBe('{{.Node.ID}}');
     expect(e.REDIS_URL).toBe('redis://redis:6379');
     expect(e.EDGE_NETWORK).toBe(networks.edge!.name);
     expect(s.healthcheck?.disable).toBe(true);

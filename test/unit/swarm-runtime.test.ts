@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/docker/labels.js';
 import type { ServiceState, SwarmEngine } from '../../src/swarm/swarm-engine.js';
 import { swarmRuntime } from '../../src/swarm/swarm-runtime.js';
+import type { DockerEngine } from '../../src/docker/engine.js';
+import type { NodeChores } from '../../src/swarm/node-chores.js';
+import type { NodePins } from '../../src/swarm/node-pins.js';
+import { environmentNetwork } from '../../src/services/environment-objects.js';
 import { previewGate } from '../../src/worker/preview-gate.js';
 import { reconcilePreviews } from '../../src/worker/reconcile-previews.js';
 import type { WorkerDeps } from '../../src/worker/run-deploy.js';
@@ -31,7 +35,15 @@ function fakeSwarm(services: ServiceState[]) {
 
 describe('the swarm runtime: previews are services on any node', () => {
   const swarm = fakeSwarm([service('r--o', 'production'), service('pr-3--r--o', 'pr-3')]);
-  const runtime = swarmRuntime(swarm.engine, 'registry:5000');
+  const chores: { node: string; environment: string }[] = [];
+  const pinned = new Map([['o/r@pr-3', 'node-b'], ['o/r@production', 'node-a']]);
+  const networks: string[] = [];
+  const runtime = swarmRuntime({
+    swarm: swarm.engine, registry: 'registry:5000', node: 'node-a',
+    manager: { removeNetwork: async (name: string) => (networks.push(name), true) } as unknown as DockerEngine,
+    pins: { get: async (r: string, e: string) => pinned.get(`${r}@${e}`), forget: async (r: string, e: string) => void pinned.delete(`${r}@${e}`) } as unknown as NodePins,
+    chores: { removeVolumes: async (node: string, c: { environment: string }) => void chores.push({ node, environment: c.environment }) } as unknown as NodeChores,
+  });
 
   it('the preview reconciler sees preview services (not only this node\'s containers) and tears down an idle one', async () => {
     const teardowns: { environment: string; reason: string }[] = [];
@@ -56,8 +68,17 @@ describe('the swarm runtime: previews are services on any node', () => {
     expect(await previewGate({ repository: 'o/r', environment: 'pr-3', pullRequest: 3 } as DeployJobData, deps)).toEqual({ proceed: true });
   });
 
-  it('a teardown removes exactly the environment\'s services', async () => {
+  it('a teardown removes exactly the environment\'s services and overlay, and hands a preview\'s volumes to the node they are pinned to', async () => {
     expect(await runtime.removeEnvironment({ instance: INSTANCE, repository: 'o/r', environment: 'pr-3' })).toEqual(['pr-3--r--o']);
     expect(swarm.removed).toEqual(['id-pr-3--r--o']);
+    expect(networks).toEqual([environmentNetwork({ instance: INSTANCE, repository: 'o/r', environment: 'pr-3' })]);
+    expect(chores).toEqual([{ node: 'node-b', environment: 'pr-3' }]);
+    expect(pinned.has('o/r@pr-3')).toBe(false);
+  });
+
+  it('production\'s volumes are never removed by a teardown, and its pin stays', async () => {
+    await runtime.removeEnvironment({ instance: INSTANCE, repository: 'o/r', environment: 'production' });
+    expect(chores.filter((c) => c.environment === 'production')).toEqual([]);
+    expect(pinned.get('o/r@production')).toBe('node-a');
   });
 });

@@ -18,16 +18,25 @@ export interface ServicePolicy {
 }
 
 /**
- * A service's mounts: tmpfs only. The shared mount rules run first (a bind of a host path is
- * `host-bind`, as for containers, and there is no workspace on a cluster node); named volumes are
- * refused too: swarm creates a missing one on whichever node runs the task, unlabelled, where the
- * proxy can neither check nor own it.
+ * A service's mounts: tmpfs, or a named volume in this owner's namespace (src/docker/volume-namespace.ts).
+ * The shared mount rules run first (a host path is `host-bind`, as for containers, and there is no
+ * workspace on a cluster node; volume driver options are refused). A volume cannot be checked on
+ * the daemon like a container's: it lives on whichever node runs the task, which this manager
+ * cannot see. Its name must therefore be in the namespace no other owner's proxy creates in, and
+ * the labels it gets if Swarm creates it there are forced to this owner's.
  */
 const serviceMount: Check = (v, at, ctx) => {
   const m = mountSpec(v, at, { ...ctx, workspaceDir: null });
-  if (isObject(m) && m.Type !== 'tmpfs') {
-    throw new PolicyError('service-mount', `${at} is a ${String(m.Type)} mount; services may only mount tmpfs (a volume would be created unowned on whichever node runs the task)`);
+  if (!isObject(m) || m.Type === 'tmpfs') return m;
+  if (m.Type !== 'volume') throw new PolicyError('service-mount', `${at} is a ${String(m.Type)} mount; services may only mount tmpfs and volumes`);
+  const source = String(m.Source);
+  // Owned by name, not by an inspect on this daemon (the volume is on another node, or not yet made).
+  ctx.refs.volumes.delete(source);
+  if (!source.startsWith(`${ctx.owner.volumeNamespace}-`)) {
+    throw new PolicyError('service-mount', `${at} mounts volume ${source}: a service may only mount volumes named ${ctx.owner.volumeNamespace}-… (this owner's namespace; the volume is on another node, where the proxy cannot check who owns it)`);
   }
+  const options = isObject(m.VolumeOptions) ? m.VolumeOptions : (Object.create(null) as JsonObject);
+  m.VolumeOptions = { ...options, Labels: ctx.owner.withLabels(options.Labels, 'object') };
   return m;
 };
 

@@ -8,7 +8,7 @@ import { DockerodeEngine } from '../../docker/dockerode-engine.js';
 import { hardenedHostConfig } from '../../docker/container-spec.js';
 import { LABEL, ownedFilters } from '../../docker/labels.js';
 import { UsageError } from '../../secrets/cli/usage.js';
-import { SERVICE_LABEL, volumeName } from '../environment-objects.js';
+import { SERVICE_LABEL } from '../environment-objects.js';
 
 export const VOLUMES_USAGE = `usage (on the server: it reads the same environment as helvetia worker, DOCKER_HOST among it):
   helvetia volumes list owner/name [ENV]                 the environments' volumes (ENV: production, pr-<n>)
@@ -35,8 +35,9 @@ export async function volumesCommand(argv: string[], env: NodeJS.ProcessEnv, std
     return;
   }
   if (!environment || !volume) throw new UsageError(`${verb} needs ENV and VOLUME`);
-  const name = volumeName({ instance: config.QUEUE_PREFIX, repository: repository!, environment }, volume);
-  if (!(await engine.listVolumes(filters)).some((v) => v.name === name)) throw new Error(`${repository} ${environment} has no volume ${volume}`);
+  // By its label, not its name: on a Swarm node the name is in the owner's namespace (README "Scaling out").
+  const name = (await engine.listVolumes(filters)).find((v) => v.labels[SERVICE_LABEL.volume] === volume)?.name;
+  if (!name) throw new Error(`${repository} ${environment} has no volume ${volume}${config.DEPLOY_BACKEND === 'swarm' ? ' on this node (a swarm environment\'s volumes are on the node it is pinned to)' : ''}`);
   const running = verb === 'restore' ? (await engine.listContainers(ownedFilters(config.QUEUE_PREFIX, { [LABEL.repository]: repository!, [LABEL.environment]: environment }))).filter((c) => c.state === 'running') : [];
   const helper = await engine.createContainer({
     name: `helvetia-volume-${verb}-${randomBytes(4).toString('hex')}`,
