@@ -117,11 +117,12 @@ export function companionServiceSpec(input: CompanionServiceInput): object {
 }
 
 /** A one-off command (release, seed) in the new image: a replicated job of one task, never restarted, on the environment overlay. */
-export function jobServiceSpec(input: TaskInput & { name: string; command: string; network: string }): object {
-  return {
+export function jobServiceSpec(input: TaskInput & { name: string; command: string; network: string }): { Name: string } {
+  const spec: { Name: string } & Record<string, unknown> = {
     Name: input.name,
     Labels: input.labels,
     TaskTemplate: taskTemplate(input, { Command: ['sh', '-c'], Args: [input.command] }, [{ Target: input.network }], { Condition: 'none' }),
     Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },
   };
+  return spec;
 }

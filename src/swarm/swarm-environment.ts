@@ -7,6 +7,7 @@ import type { ServiceConfig } from '../services/service-schema.js';
 import { serviceSpecHash, tcpProbeScript } from '../services/service-spec.js';
 import { ServiceError } from '../services/service-env.js';
 import { mirrorServiceImage } from './mirror-image.js';
+import type { NodeChores } from './node-chores.js';
 import type { NodePins } from './node-pins.js';
 import { companionServiceSpec, jobServiceSpec } from './service-spec.js';
 import { runJobToEnd } from './swarm-task.js';
@@ -21,6 +22,8 @@ export interface SwarmDeps {
   registry: string;
   /** The Swarm node this worker builds on (SWARM_NODE_ID): where it can create and remove volumes. */
   node: string;
+  /** Work for a node's own worker: removing volumes and finished jobs' containers there. */
+  chores: NodeChores;
 }
 
 /** The label that records the node a stateful service is pinned to. */
@@ -120,7 +123,8 @@ async function probeSwarmService(input: PrepareInput, deps: SwarmDeps, target: {
   const spec = jobServiceSpec({
     name: `${companionName(identity, target.name)}-probe-${randomBytes(3).toString('hex')}`, image, labels, containerLabels: labels, env: {}, network: target.network,
     command: tcpProbeScript(Math.max(1, Math.ceil(timeoutMs / 600)), target.name, String(target.port)), limits: { memoryMb: 32, cpus: 0.2, pidsLimit: 32 },
+    constraints: pinConstraints(deps.node),
   });
-  const result = await runJobToEnd(deps.swarm, spec, { deadline: Date.now() + timeoutMs + 30_000, timeoutMs, signal: input.signal });
+  const result = await runJobToEnd(deps, spec, { instance: identity.instance, deadline: Date.now() + timeoutMs + 30_000, timeoutMs, signal: input.signal });
   if (!result.ok) throw new ServiceError(`service ${target.name} did not accept connections on port ${target.port} within ${timeoutMs / 1000}s (${result.error})`);
 }

@@ -1,15 +1,10 @@
 import { LABEL, ownedFilters } from '../docker/labels.js';
 import { environmentNetwork } from '../services/environment-objects.js';
 import type { Runtime } from '../worker/runtime.js';
-import type { NodeChores } from './node-chores.js';
 import { registryTarget } from './swarm-engine.js';
 import { swarmRunStep } from './swarm-run-step.js';
 import { pinConstraints, prepareSwarmEnvironment, type SwarmDeps } from './swarm-environment.js';
 import { runSwarmTask } from './swarm-task.js';
-
-export interface SwarmRuntimeDeps extends SwarmDeps {
-  chores: NodeChores;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -17,7 +12,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * DEPLOY_BACKEND=swarm: every environment is a Swarm service running the image by digest from the
  * registry, its companions services beside it, its volumes on the node it is pinned to.
  */
-export function swarmRuntime(deps: SwarmRuntimeDeps): Runtime {
+export function swarmRuntime(deps: SwarmDeps): Runtime {
   const { swarm, pins } = deps;
   // A release pushes the new image before the run step does: one push per image (the last few kept).
   const pushed = new Map<string, Promise<string>>();
@@ -36,7 +31,7 @@ export function swarmRuntime(deps: SwarmRuntimeDeps): Runtime {
     run: (input) => swarmRunStep(input, deps, push),
     prepare: (input) => prepareSwarmEnvironment(input, deps),
     runTask: async (input) =>
-      runSwarmTask({ ...input, swarm, imageByDigest: await push(input.image), constraints: pinConstraints(await pins.get(input.identity.repository, input.identity.environment)) }),
+      runSwarmTask({ ...input, deps, imageByDigest: await push(input.image), constraints: pinConstraints((await pins.get(input.identity.repository, input.identity.environment)) ?? deps.node) }),
     // Removing the services stops their tasks on every node; their containers go with them. A
     // preview's volumes go too, removed by the worker of the node they are on.
     async removeEnvironment(target) {
@@ -47,7 +42,7 @@ export function swarmRuntime(deps: SwarmRuntimeDeps): Runtime {
       await removeOverlay(deps, environmentNetwork(target));
       const node = await pins.get(repository, environment);
       if (node && environment !== 'production') {
-        await deps.chores.removeVolumes(node, { instance, repository, environment });
+        await deps.chores.add(node, { kind: 'environment', instance, repository, environment });
         await pins.forget(repository, environment);
       }
       return removed;

@@ -6,6 +6,7 @@
  * faults). Each environment is a service; answers are checked from probe containers on another node.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
@@ -198,11 +199,17 @@ describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd
     expect(await probe(2)).toBe('version 3');
   });
 
-  it('a preview with a database and volumes: companions are services pinned to the deploying worker\'s node; closing it removes them, the overlay and the volumes there', async () => {
+  it('a preview with a database and volumes: companions are services pinned to the deploying worker\'s node; closing it removes them, the overlay and (through that node\'s worker) the volumes there', async () => {
     // The worker on node 1 deploys: the environment is pinned there, where its proxy creates the volumes.
     const builderProxy = await startProxyProcess({ DOCKER_SOCKET: cluster.node(1).socket, REGISTRY_URL: cluster.registry, EDGE_NETWORK: bot.network, PROXY_OWNER_SECRET: bot.proxy.ownerSecret });
+    const builderEnv = { ...bot.env, DOCKER_HOST: builderProxy.dockerHost, SWARM_MANAGER_HOST: bot.proxy.dockerHost, SWARM_NODE_ID: cluster.node(1).nodeId };
     await bot.worker.stop();
-    const builder = startCli(['worker'], { ...bot.env, DOCKER_HOST: builderProxy.dockerHost, SWARM_MANAGER_HOST: bot.proxy.dockerHost, SWARM_NODE_ID: cluster.node(1).nodeId });
+    let builder = startCli(['worker'], builderEnv);
+    let managerWorker = false;
+    const host = `pr-9--${ALIAS}`;
+    const envId = environmentId({ instance: bot.prefix, repository: FULL, environment: 'pr-9' });
+    const volumesOn = async (index: number) =>
+      ((await cluster.node(index).docker.listVolumes({ filters: { label: [`cloud.helvetia.repository=${FULL}`, 'cloud.helvetia.environment=pr-9'] } })).Volumes ?? []).map((v) => v.Name).sort();
     try {
       const sha = randomSha();
       bot.github.addCommit(OWNER, REPO, sha, statefulSite({ label: 'stateful 9' }));
@@ -210,23 +217,22 @@ describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd
       expect((await send('pull_request', pullRequestPayload({ action: 'opened', owner: OWNER, repo: REPO, number: 9, sha, installationId: INSTALLATION }))).status).toBe(200);
       const check = await concluded(sha, 'success');
       expect(check.state.output.summary).toMatch(/db/);
-      const host = `pr-9--${ALIAS}`;
-      const envId = environmentId({ instance: bot.prefix, repository: FULL, environment: 'pr-9' });
       const pin = `node.id==${cluster.node(1).nodeId}`;
       const db = await service(`helvetia-${envId}-db`);
       expect(db.Spec.TaskTemplate.Placement.Constraints).toEqual([pin]);
       expect(db.Spec.TaskTemplate.ContainerSpec.Image).toMatch(new RegExp(`^${cluster.registry.replace(/\./g, '\\.')}/helvetia/services/helvetia-redis@sha256:`));
       expect(db.Spec.UpdateConfig.Order).toBe('stop-first');
-      const app = await service(host);
-      expect(app.Spec.TaskTemplate.Placement.Constraints).toEqual([pin]);
+      expect((await service(host)).Spec.TaskTemplate.Placement.Constraints).toEqual([pin]);
       // Data goes through the app into the database service and the uploads volume; release and seed ran once.
       const get = async (path: string) =>
         (await runInNetwork(cluster.node(2).docker, bot.network, ['sh', '-c', `timeout 8 wget -q -O- "http://${host}:8080${path}" 2>&1 || echo NOANSWER`], label())).output.trim();
       expect(await get('/cgi-bin/write?kept-9')).toBe('written');
       expect(await get('/cgi-bin/read')).toMatch(/^key=kept-9 file=kept-9 seeds=1 migrations=1 token=[0-9a-f]{12}$/);
-      // The volumes are on node 1 only, named in the owner's namespace, labelled as the proxy's.
-      const volumesOn = async (index: number) =>
-        ((await cluster.node(index).docker.listVolumes({ filters: { label: [`cloud.helvetia.repository=${FULL}`, 'cloud.helvetia.environment=pr-9'] } })).Volumes ?? []).map((v) => v.Name).sort();
+      // Swarm leaves a finished job's stopped container behind; the node's worker removes it.
+      const jobContainers = async () =>
+        (await Promise.all(cluster.nodes.map(async (n) => (await n.docker.listContainers({ all: true, filters: { label: ['cloud.helvetia.environment=pr-9'] } })).filter((c) => ['task', 'probe'].includes(c.Labels['cloud.helvetia.role']!))))).flat();
+      await expect.poll(async () => (await jobContainers()).length, { timeout: 60_000, interval: 1000 }).toBe(0);
+      // The volumes are on node 1 only, named in the owner's namespace.
       const onNode1 = await volumesOn(1);
       expect(onNode1).toHaveLength(2);
       for (const name of onNode1) expect(name).toMatch(new RegExp(`^hv[0-9a-f]{16}-${envId}-(redisdata|uploads)$`));
@@ -234,18 +240,29 @@ describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd
       expect(builderProxy.decisions().filter((d) => d.decision === 'deny' && d.rule !== 'not-found')).toEqual([]);
       expect(bot.proxy.decisions().filter((d) => d.decision === 'deny' && d.rule !== 'not-found')).toEqual([]);
 
+      // Closed while node 1 has no worker: the manager's worker tears down and leaves the volumes to node 1's.
+      await builder.stop();
+      bot.worker = startCli(['worker'], bot.env);
+      managerWorker = true;
       bot.github.pulls.set(`${FULL}#9`, { state: 'closed', headSha: sha, headRepo: FULL, baseRepo: FULL });
       expect((await send('pull_request', pullRequestPayload({ action: 'closed', owner: OWNER, repo: REPO, number: 9, sha, installationId: INSTALLATION }))).status).toBe(200);
       await expect.poll(async () => (await cluster.manager.docker.listServices({ filters: { label: ['cloud.helvetia.environment=pr-9'] } })).length, { timeout: 60_000 }).toBe(0);
       await expect.poll(async () => (await cluster.manager.docker.listNetworks({ filters: { name: [`helvetia-env-${envId}`] } })).length, { timeout: 60_000 }).toBe(0);
-      // Removed by node 1's own worker, once the tasks that used them stopped.
+      await expect.poll(async () => bot.redis.hget(`${bot.prefix}:swarm:pins`, `${FULL}@pr-9`), { timeout: 60_000 }).toBeNull();
+      // Nothing else can remove them: the chore waits in Redis for node 1's worker.
+      expect(await volumesOn(1)).toHaveLength(2);
+      builder = startCli(['worker'], builderEnv);
       await expect.poll(() => volumesOn(1), { timeout: 90_000, interval: 1000 }).toEqual([]);
-      expect(await bot.redis.hget(`${bot.prefix}:swarm:pins`, `${FULL}@pr-9`)).toBeNull();
-      expect(await probe(2)).toBe('version 3');
+      // Nor did the finished jobs (release, seed, the database's TCP probe) leave containers behind on any node.
+      const leftovers = await Promise.all(cluster.nodes.map(async (n) => (await n.docker.listContainers({ all: true, filters: { label: ['cloud.helvetia.environment=pr-9'] } })).map((c) => c.Names[0])));
+      expect(leftovers.flat()).toEqual([]);
+      // Production, not pinned (no volumes), still serves.
+      expect(await probe(2)).toMatch(/^version \d$/);
     } finally {
+      writeFileSync('test-artifacts/e2e-swarm-node1-worker.log', builder.output());
       await builder.stop();
       await builderProxy.process.stop();
-      bot.worker = startCli(['worker'], bot.env);
+      if (!managerWorker) bot.worker = startCli(['worker'], bot.env);
     }
   });
 

@@ -42,7 +42,7 @@ describe('the swarm runtime: previews are services on any node', () => {
     swarm: swarm.engine, registry: 'registry:5000', node: 'node-a',
     manager: { removeNetwork: async (name: string) => (networks.push(name), true) } as unknown as DockerEngine,
     pins: { get: async (r: string, e: string) => pinned.get(`${r}@${e}`), forget: async (r: string, e: string) => void pinned.delete(`${r}@${e}`) } as unknown as NodePins,
-    chores: { removeVolumes: async (node: string, c: { environment: string }) => void chores.push({ node, environment: c.environment }) } as unknown as NodeChores,
+    chores: { add: async (node: string, c: { kind: string; environment: string }) => void chores.push({ node, environment: `${c.kind}:${c.environment}` }) } as unknown as NodeChores,
   });
 
   it('the preview reconciler sees preview services (not only this node\'s containers) and tears down an idle one', async () => {
@@ -72,13 +72,13 @@ describe('the swarm runtime: previews are services on any node', () => {
     expect(await runtime.removeEnvironment({ instance: INSTANCE, repository: 'o/r', environment: 'pr-3' })).toEqual(['pr-3--r--o']);
     expect(swarm.removed).toEqual(['id-pr-3--r--o']);
     expect(networks).toEqual([environmentNetwork({ instance: INSTANCE, repository: 'o/r', environment: 'pr-3' })]);
-    expect(chores).toEqual([{ node: 'node-b', environment: 'pr-3' }]);
+    expect(chores).toEqual([{ node: 'node-b', environment: 'environment:pr-3' }]);
     expect(pinned.has('o/r@pr-3')).toBe(false);
   });
 
   it('production\'s volumes are never removed by a teardown, and its pin stays', async () => {
     await runtime.removeEnvironment({ instance: INSTANCE, repository: 'o/r', environment: 'production' });
-    expect(chores.filter((c) => c.environment === 'production')).toEqual([]);
+    expect(chores.filter((c) => c.environment.endsWith(':production'))).toEqual([]);
     expect(pinned.get('o/r@production')).toBe('node-a');
   });
 });
