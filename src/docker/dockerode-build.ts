@@ -36,7 +36,7 @@ const ENDED = /cannot update a stopped container|is not running|process already 
  * limit. Anything else, above all a refusal (403), means the step runs without the limit, and the
  * build log says so.
  */
-export function limitStep(docker: Pick<Docker, 'getContainer'>, step: string, pidsLimit: number, onLine: (line: string) => void): Promise<void> {
+export function limitStep(docker: Pick<Docker, 'getContainer'>, step: string, pidsLimit: number, onLine: (line: string) => unknown): Promise<void> {
   return docker.getContainer(step).update({ PidsLimit: pidsLimit }).then(
     () => undefined,
     (error: unknown) => {
@@ -52,9 +52,10 @@ export function limitStep(docker: Pick<Docker, 'getContainer'>, step: string, pi
 /**
  * POST /build with the classic builder under the request's memory/CPU limits, streaming output
  * lines to `onLine`. With `pidsLimit`, each RUN step's container gets that pids limit as soon as
- * the builder names it (the /build API has no such parameter).
+ * the builder names it (the /build API has no such parameter). An `onLine` that returns a promise
+ * holds the build's output stream until it settles.
  */
-export async function buildImage(docker: Docker, req: BuildRequest, onLine: (line: string) => void): Promise<string> {
+export async function buildImage(docker: Docker, req: BuildRequest, onLine: (line: string) => void | Promise<void>): Promise<string> {
   const stream = await docker.buildImage(req.context, {
     t: req.tag,
     dockerfile: req.dockerfile,
@@ -77,7 +78,9 @@ export async function buildImage(docker: Docker, req: BuildRequest, onLine: (lin
     const text = message.stream ?? message.status;
     if (!text) continue;
     for (const line of text.replace(/\n$/, '').split('\n')) {
-      onLine(line);
+      // A promise: the consumer is behind (the build thread's lines in flight); the stream waits.
+      const pending = onLine(line);
+      if (pending) await pending;
       const step = STEP_ANNOUNCEMENT.exec(line)?.[1];
       // A cancelled build's steps are being torn down: nothing left to limit.
       if (step && req.pidsLimit && !req.signal.aborted) void limitStep(docker, step, req.pidsLimit, onLine);

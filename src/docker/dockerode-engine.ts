@@ -2,15 +2,27 @@ import { usageFromStats, type ContainerUsage } from './container-stats.js';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { buildImage } from './dockerode-build.js';
+import { BuildThreads } from './build-thread.js';
 import { asDockerUnavailable, notFound, type BuildRequest, type ContainerState, type ContainerSummary, type DockerEngine } from './engine.js';
 
 /** 409 "removal of container ... is already in progress": someone else is removing it already. */
 const beingRemoved = (error: unknown): boolean =>
   (error as { statusCode?: number }).statusCode === 409 && /already in progress/i.test(String((error as Error).message));
 
-/** DockerEngine over dockerode; `docker` is built once in the entrypoint from DOCKER_HOST. */
+/**
+ * DockerEngine over dockerode; `docker` is built once in the entrypoint from DOCKER_HOST. Given
+ * that DOCKER_HOST too, it builds from archives on a worker thread (buildFromArchive), which opens
+ * its own connection to it.
+ */
 export class DockerodeEngine implements DockerEngine {
-  constructor(private readonly docker: Docker) {
+  readonly buildFromArchive?: DockerEngine['buildFromArchive'];
+
+  constructor(
+    private readonly docker: Docker,
+    options: { dockerHost?: string } = {},
+  ) {
+    const threads = options.dockerHost ? new BuildThreads(options.dockerHost) : undefined;
+    if (threads) this.buildFromArchive = (request, onLine) => threads.build(request, onLine);
     // Every call but build (which words its own): socket failures say "Docker daemon", not "ENOENT".
     const methods = ['imageHealthcheck', 'removeImage', 'listImages', 'createContainer', 'startContainer', 'inspectContainer', 'waitContainer', 'containerLogs', 'lastExitCode', 'watchContainer', 'stopContainer', 'removeContainer', 'listContainers', 'renameContainer', 'networkExists', 'disconnectNetwork', 'connectNetwork', 'ping', 'createNetwork', 'removeNetwork', 'createVolume', 'removeVolume', 'listVolumes', 'imageExists', 'getArchive', 'putArchive'] as const;
     for (const name of methods) {

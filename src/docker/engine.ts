@@ -1,6 +1,7 @@
 import type { ContainerUsage } from './container-stats.js';
 import type { Readable } from 'node:stream';
 import type { ContainerCreateOptions } from 'dockerode';
+import type { ArchiveSource } from './build-thread-messages.js';
 
 export interface BuildRequest {
   /** Uncompressed tar of the build context, streamed to the builder as it is produced. */
@@ -85,6 +86,12 @@ export function asDockerUnavailable(error: unknown, during: string): unknown {
 export interface DockerEngine {
   /** Builds an image, calling onLine for each output line; resolves with the image id. */
   build(request: BuildRequest, onLine: (line: string) => void): Promise<string>;
+  /**
+   * The same build from a repository archive the engine downloads and unpacks itself, on a worker
+   * thread (DockerodeEngine with its DOCKER_HOST): the caller's event loop sees only output lines.
+   * Absent: the caller streams the context to build().
+   */
+  buildFromArchive?(request: Omit<BuildRequest, 'context'> & { archive: ArchiveSource }, onLine: (line: string) => void): Promise<string>;
   imageHealthcheck(image: string): Promise<boolean>;
   /** Removes an image unless a container still uses it; resolves false when it was kept or absent. */
   removeImage(image: string): Promise<boolean>;

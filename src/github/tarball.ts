@@ -3,6 +3,8 @@ import type { ReadableStream } from 'node:stream/web';
 import type { GitHubClient } from './client.js';
 import { SourceError } from './build-context.js';
 import { SourceLimitError, type SourceLimits } from './source-archive.js';
+import type { ArchiveSource } from '../docker/build-thread-messages.js';
+import type { ContextPlan } from './context-stream.js';
 
 /**
  * Opens the gzipped tarball of exactly `sha` through the GitHub API (the 302 to the archive host is
@@ -27,4 +29,15 @@ export async function openTarball(
     throw new SourceLimitError(`source archive is ${announced} bytes, over the ${input.limits.maxBytes}-byte limit (SOURCE_MAX_BYTES)`);
   }
   return Readable.fromWeb(body);
+}
+
+/**
+ * Where the engine's build thread downloads the tarball of exactly `sha` itself: the API URL (the
+ * 302 to the archive host is followed, without the token) and the installation token's header.
+ */
+export async function archiveSource(octokit: GitHubClient, data: { owner: string; repo: string; sha: string }, plan: ContextPlan): Promise<ArchiveSource> {
+  const { token } = (await octokit.auth({ type: 'installation' })) as { token: string };
+  const endpoint = octokit.request.endpoint('GET /repos/{owner}/{repo}/tarball/{ref}', { owner: data.owner, repo: data.repo, ref: data.sha });
+  const headers = Object.fromEntries(Object.entries(endpoint.headers).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return { url: endpoint.url, headers: { ...headers, authorization: `token ${token}` }, plan };
 }

@@ -53,7 +53,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Stop>
   const historyWrites = recordHistory(events, history, logger.child({ role: 'worker', component: 'history' }));
   const background = new BackgroundReports(logger.child({ role: 'worker', component: 'background-reports' }));
   const local = createDockerClient(config.DOCKER_HOST);
-  const engine = new DockerodeEngine(local);
+  const engine = new DockerodeEngine(local, { dockerHost: config.DOCKER_HOST });
   // Swarm: service calls (and the edge overlay) go to a manager's proxy; builds stay on this node's.
   const managerClient = config.DEPLOY_BACKEND === 'swarm' ? createDockerClient(config.SWARM_MANAGER_HOST ?? config.DOCKER_HOST) : undefined;
   const swarm = managerClient ? new DockerodeSwarm(managerClient, registryAuth(config), local) : undefined;

@@ -9,7 +9,7 @@ import type { GitHubClient } from '../github/client.js';
 import { BUILD_DOCKERFILE, contextStream } from '../github/context-stream.js';
 import { labelInstruction } from '../github/dockerfile-append.js';
 import { FileTooLargeError, readRepoFile } from '../github/repo-file.js';
-import { openTarball } from '../github/tarball.js';
+import { archiveSource, openTarball } from '../github/tarball.js';
 import type { DeployJobData } from '../queue/job-types.js';
 import { DeployTimeoutError, dockerMessage } from './deploy-errors.js';
 import type { DeployLog } from './deploy-log.js';
@@ -75,19 +75,24 @@ export async function buildStep(input: {
   let context: Readable | undefined;
   try {
     const limits = { maxBytes: config.SOURCE_MAX_BYTES, maxInflatedBytes: config.SOURCE_MAX_INFLATED_BYTES, maxEntries: config.SOURCE_MAX_ENTRIES };
-    const tarball = await openTarball(input.octokit, { owner: data.owner, repo: data.repo, sha: data.sha, limits, signal });
-    context = contextStream(tarball, {
+    const plan = {
       directory: repoConfig.context, dockerfile: repoConfig.dockerfile, dockerignore: input.source.dockerignore, limits,
       // One LABEL step for all of them; the proxy adds its ownership token as one more.
       appendToDockerfile: labelInstruction(ownershipLabels(input.identity, 'image')),
-    });
-    context.on('error', (error) => {
-      if (error instanceof SourceError) sourceFailure = error;
-    });
-    await input.engine.build(
-      { context, tag: image, dockerfile: BUILD_DOCKERFILE, memoryBytes: config.BUILD_MEMORY_MB * 1024 * 1024, cpus: config.BUILD_CPUS, pidsLimit: config.BUILD_PIDS_LIMIT || undefined, signal },
-      (line) => log.build(maskOwnerToken(line)),
-    );
+    };
+    const request = { tag: image, dockerfile: BUILD_DOCKERFILE, memoryBytes: config.BUILD_MEMORY_MB * 1024 * 1024, cpus: config.BUILD_CPUS, pidsLimit: config.BUILD_PIDS_LIMIT || undefined, signal };
+    const onLine = (line: string) => log.build(maskOwnerToken(line));
+    if (input.engine.buildFromArchive) {
+      // Download, unpack and upload on the engine's thread: this event loop only sees the output lines.
+      await input.engine.buildFromArchive({ ...request, archive: await archiveSource(input.octokit, data, plan) }, onLine);
+    } else {
+      const tarball = await openTarball(input.octokit, { owner: data.owner, repo: data.repo, sha: data.sha, limits, signal });
+      context = contextStream(tarball, plan);
+      context.on('error', (error) => {
+        if (error instanceof SourceError) sourceFailure = error;
+      });
+      await input.engine.build({ ...request, context }, onLine);
+    }
   } catch (error) {
     context?.destroy();
     if (input.signal.aborted) throw input.signal.reason;

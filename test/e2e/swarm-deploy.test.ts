@@ -6,7 +6,7 @@
  * faults). Each environment is a service; answers are checked from probe containers on another node.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
@@ -259,10 +259,11 @@ describe('DEPLOY_BACKEND=swarm: every environment a Swarm service (three dockerd
       // Production, not pinned (no volumes), still serves.
       expect(await probe(2)).toMatch(/^version \d$/);
     } finally {
-      writeFileSync('test-artifacts/e2e-swarm-node1-worker.log', builder.output());
       await builder.stop();
       await builderProxy.process.stop();
       if (!managerWorker) bot.worker = startCli(['worker'], bot.env);
+      mkdirSync('test-artifacts', { recursive: true });
+      writeFileSync('test-artifacts/e2e-swarm-node1-worker.log', builder.output());
     }
   });
 
