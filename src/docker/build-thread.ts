@@ -18,17 +18,20 @@ function rebuilt(error: ThreadError): Error {
  * Builds from repository archives on worker threads: download, gunzip, the tar rewrite and the
  * upload to /build (hundreds of MB for a large repository) never run on the event loop that serves
  * the worker's jobs, which only receives the output lines. One thread per build, started ahead
- * (loading dockerode and the tar code takes a few hundred ms): a warm spare always waits.
+ * (loading dockerode and the tar code takes a few hundred ms): a warm spare waits, loaded after
+ * the previous build ended.
  */
 export class BuildThreads {
   private spare: Worker | undefined;
 
-  constructor(private readonly dockerHost: string) {}
+  constructor(private readonly dockerHost: string) {
+    this.spare = this.start();
+  }
 
-  /** A loaded thread; the next one starts loading meanwhile. */
+  /** A loaded thread (the spare, else a new one). */
   private take(): Worker {
     const thread = this.spare ?? this.start();
-    this.spare = this.start();
+    this.spare = undefined;
     thread.ref();
     return thread;
   }
@@ -67,6 +70,8 @@ export class BuildThreads {
     }).finally(() => {
       signal.removeEventListener('abort', abort);
       void thread.terminate();
+      // The next spare loads once this build is over, not during it (it would take CPU from the builder).
+      this.spare ??= this.start();
     });
   }
 }
